@@ -1,0 +1,110 @@
+"""The keyword side of hybrid retrieval: BM25 (bm25s) over jieba tokens.
+
+The index is derived data: Chroma is the source of truth. It is saved next to the store with a fingerprint
+of the documents it covers; when the fingerprint disagrees with Chroma (a crash between the two writes, a
+corrupted file, another process's ingest), it is rebuilt from Chroma rather than trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .text import tokenize
+
+TOKENIZER_VERSION = "jieba-search-v1"
+
+
+class KeywordIndex:
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.fingerprint = ""
+        self._bm25 = None
+        self._pos: dict[str, int] = {}
+        self.records: dict[str, dict] = {}  # id -> {"text", "meta"}: the passages, without a Chroma round trip
+
+    def build(self, ids: list[str], texts: list[str], fingerprint: str, metas: list[dict] | None = None,
+              index_texts: list[str] | None = None) -> None:
+        import bm25s
+
+        self.ids = list(ids)
+        self.records = {pid: {"text": t, "meta": m} for pid, t, m in zip(ids, texts, metas or [{}] * len(ids))}
+        texts = index_texts or texts
+        self.fingerprint = fingerprint
+        self._pos = {pid: i for i, pid in enumerate(self.ids)}
+        if not ids:
+            self._bm25 = None
+            return
+        corpus = [tokenize(t) or ["∅"] for t in texts]
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+        self._bm25 = bm25
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        if self._bm25 is None or not terms:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        vocab = self._bm25.vocab_dict
+        known = [t for t in terms if t in vocab]
+        if not known:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def search(self, terms: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        scores = self.scores(terms)
+        if allowed is not None:
+            mask = np.array([pid in allowed for pid in self.ids], dtype=bool)
+            scores = np.where(mask, scores, 0.0)
+        order = np.argsort(-scores)[:k]
+        return [(self.ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+    # ---------------------------------------------------------------------------------------- files
+
+    def save(self, directory: Path) -> None:
+        """Write to a temporary directory, then swap it in: a crash leaves the old index or the new one."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".kw-", dir=directory.parent))
+        try:
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp / "bm25"), show_progress=False)
+            (tmp / "index.json").write_text(
+                json.dumps({"fingerprint": self.fingerprint, "tokenizer": TOKENIZER_VERSION, "ids": self.ids,
+                            "records": self.records}, ensure_ascii=False),
+                "utf-8")
+            old = directory.with_name(directory.name + ".old")
+            if directory.exists():
+                if old.exists():
+                    shutil.rmtree(old, ignore_errors=True)
+                os.replace(directory, old)
+            os.replace(tmp, directory)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> "KeywordIndex | None":
+        """The saved index, or None when it is missing, stale in format or unreadable."""
+        import bm25s
+
+        try:
+            info = json.loads((Path(directory) / "index.json").read_text("utf-8"))
+            if info.get("tokenizer") != TOKENIZER_VERSION:
+                return None
+            index = cls()
+            index.ids = list(info["ids"])
+            index.fingerprint = info["fingerprint"]
+            index.records = info["records"]
+            index._pos = {pid: i for i, pid in enumerate(index.ids)}
+            if index.ids:
+                index._bm25 = bm25s.BM25.load(str(Path(directory) / "bm25"), show_progress=False)
+                if index._bm25.scores["num_docs"] != len(index.ids):
+                    return None
+            return index
+        except Exception:  # corrupted or half-written: the caller rebuilds from Chroma
+            return None

@@ -1,0 +1,432 @@
+"""A file on disk -> its raw text.
+
+Everything a user can upload ends here first, so every way a file can be wrong (missing, binary, too big,
+a zip bomb, a scanned PDF, an unknown encoding) becomes one LoadError whose message names the file, the
+reason and, where there is one, the fix. No other exception type leaves this module for bad input: a parser
+that trips over a broken file is a broken file, not a crash.
+
+The text is "raw": page chrome is still there (loading.py removes it by line shape), but line endings,
+control characters and the markup of HTML/DOCX/PDF are gone.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import re
+import stat
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .errors import LoadError
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# A .docx is a zip: its size on disk says nothing about what python-docx will inflate into memory.
+DOCX_MAX_UNZIPPED = 50 * 1024 * 1024
+DOCX_MAX_RATIO = 100  # real Word XML deflates 5-20x; zeros deflate ~1000x
+_RATIO_MIN_MEMBER = 1024 * 1024  # tiny members may compress absurdly well and harm nobody
+
+# More than this share of control / replacement characters means we decoded something that is not text.
+_MAX_CONTROL_SHARE = 0.10
+
+_BOMS = (  # UTF-32 before UTF-16: the UTF-32 LE BOM starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# Every line-break convention becomes "\n"; downstream code splits on "\n" only.
+_LINE_BREAKS = re.compile(r"\r\n?|[\v\f\x1c-\x1e\x85\u2028\u2029]")
+_CONTROL_CODES = [c for c in range(0x20) if c not in (0x09, 0x0A)] + [0x7F] + list(range(0x80, 0xA0))
+_DROP_CONTROLS = dict.fromkeys(_CONTROL_CODES)
+# For the binary test: line-break style controls are normal in text, U+FFFD means bytes were lost.
+_NOT_TEXT = dict.fromkeys([c for c in _CONTROL_CODES if c not in (0x0B, 0x0C, 0x0D, 0x85)] + [0xFFFD])
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+# A CJK character touching ASCII other than a line break: Latin words, spaced-out words, "© 2024" ...
+_CJK_NEXT_TO_ASCII = re.compile(f"[{_CJK}][\x21-\x7e \t]|[\x21-\x7e \t][{_CJK}]")
+_NON_ASCII_NON_CJK = re.compile(f"[^\x00-\x7f{_CJK}]")
+
+
+def read_raw(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The text of one document, or LoadError with a message fit to show the user."""
+    path = Path(path)
+    name = path.name or str(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise LoadError(f"{path}: 文件不存在 (file not found)；请检查路径是否正确。") from None
+    except PermissionError:
+        raise LoadError(f"{name}: 没有读取权限 (permission denied)；请检查文件权限。") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise LoadError(f"{name}: 无法访问文件 (cannot access file: {exc})。") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise LoadError(f"{name}: 这是一个文件夹，不是文件 (is a directory)；请选择其中的文档文件。")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+        raise LoadError(f"{name}: 不是普通文件 (not a regular file)。")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = suffix or "（无扩展名）"
+        raise LoadError(
+            f"{name}: 不支持的文件类型 {shown} (unsupported file type)；支持的类型：{' '.join(SUPPORTED_SUFFIXES)}。"
+        )
+    if st.st_size > max_bytes:
+        raise LoadError(_too_large(name, st.st_size, max_bytes))
+    if st.st_size == 0:
+        raise LoadError(f"{name}: 文件是空的 (file is empty, 0 bytes)。")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)  # the file may have grown since stat
+    except OSError as exc:
+        raise LoadError(f"{name}: 读取文件失败 (read error: {exc.strerror or exc})。") from None
+    if len(data) > max_bytes:
+        raise LoadError(_too_large(name, len(data), max_bytes))
+
+    try:
+        text = _READERS[suffix](data)
+    except LoadError as exc:
+        raise LoadError(f"{name}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - any parser failure on user input is a bad file
+        raise LoadError(
+            f"{name}: 文件已损坏或格式异常，无法解析 (cannot parse: {type(exc).__name__}: {exc})；"
+            "请用原软件重新导出或另存后再试。"
+        ) from exc
+    text = _clean(text)
+    if not text.strip():
+        raise LoadError(f"{name}: 文件只有空白，没有文字内容 (file contains only whitespace)。")
+    return text
+
+
+def decode_bytes(data: bytes) -> str:
+    """Bytes of a text file -> str, trying encodings from the most to the least certain.
+
+    GB18030 comes before charset-normalizer because the latter guesses Korean or Japanese for short GBK
+    text. Raises LoadError (without a file name: the caller adds it) for binary data and undecodable text.
+    """
+    text = _decode(data)
+    if text and len(text) - len(text.translate(_NOT_TEXT)) > _MAX_CONTROL_SHARE * len(text):
+        raise LoadError(_BINARY)
+    return text.removeprefix("\ufeff")
+
+
+_BINARY = "看起来是二进制文件，不是文本 (binary data, not text)；请上传文字版文档。"
+
+
+def _decode(data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError:
+                break  # a BOM-like start of something else; look at the whole thing below
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            return data.decode(utf16)
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data:  # no text encoding but UTF-16/32 puts NUL bytes in a file
+        raise LoadError(_BINARY)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and (text.isascii() or _HAS_CJK.search(text)):
+        return text
+    try:
+        gb = data.decode("gb18030")
+    except UnicodeDecodeError:
+        gb = None
+    if text is not None:
+        return gb if gb is not None and _is_gbk_misread_as_utf8(text, gb) else text
+    if gb is not None:
+        return gb
+    from charset_normalizer import from_bytes  # slow to import; rarely needed
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise LoadError("无法识别文本编码 (unknown text encoding)；请另存为 UTF-8 编码后再上传。")
+    return str(best)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 without a BOM shows itself by NUL high bytes of ASCII characters, all at one parity."""
+    half = len(data) // 2
+    if half < 2 or len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if odd > 0.3 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _is_gbk_misread_as_utf8(utf8: str, gb: str) -> bool:
+    """Whether bytes that are valid UTF-8 *and* valid GB18030 are really Chinese in GBK.
+
+    Some GBK Chinese is valid UTF-8: "一" is D2 BB, which UTF-8 reads as Cyrillic "һ". Accented Latin or
+    Cyrillic written in UTF-8 is just as often valid GB18030 ("café" -> "caf茅"). Only the reading is left to
+    tell them apart: the UTF-8 one has no CJK (checked by the caller), the GB18030 one is all CJK apart from
+    line breaks, and its CJK never touches ASCII letters, digits, punctuation or spaces, as the hanzi of a
+    misread "é" or of spaced-out Russian words do. A lone Cyrillic word on its own line stays ambiguous.
+    """
+    return (
+        not _NON_ASCII_NON_CJK.search(gb)
+        and len(_HAS_CJK.findall(gb)) >= 2
+        and not _CJK_NEXT_TO_ASCII.search(gb)
+    )
+
+
+def _clean(text: str) -> str:
+    return _LINE_BREAKS.sub("\n", text.removeprefix("\ufeff")).translate(_DROP_CONTROLS)
+
+
+def _too_large(name: str, size: int, limit: int) -> str:
+    return (
+        f"{name}: 文件太大 (file too large)：{_mb(size)}，上限 {_mb(limit)}；"
+        "请拆分文件，或设置环境变量 ASSISTANT_MAX_FILE_MB 提高上限。"
+    )
+
+
+def _mb(n: int) -> str:
+    mb = n / (1024 * 1024)
+    return f"{round(mb, 1 if mb >= 1 else 3):g} MB"
+
+
+# ---------------------------------------------------------------------------------------------- formats
+
+
+def _read_text(data: bytes) -> str:
+    return decode_bytes(data)
+
+
+_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+# Labels whose WHATWG meaning differs from Python's codec of the same name.
+_HTML_LABELS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "iso-8859-1": "cp1252",
+                "latin1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252"}
+
+
+def _read_html(data: bytes) -> str:
+    return _html_to_text(_decode_html(data))
+
+
+def _decode_html(data: bytes) -> str:
+    """A page's own <meta charset> beats guessing; a BOM beats both, as in browsers."""
+    match = _META_CHARSET.search(data[:4096])
+    if match and not any(data.startswith(bom) for bom, _ in _BOMS):
+        label = match.group(1).decode("ascii").lower()
+        try:
+            encoding = codecs.lookup(_HTML_LABELS.get(label, label)).name
+        except LookupError:
+            encoding = None
+        # A page cannot declare UTF-16/32 in an ASCII meta tag it could then not be read in.
+        if encoding and not encoding.startswith(("utf-16", "utf-32")) and b"\x00" not in data:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                pass  # the declaration lies (a template copied from another site); guess instead
+            else:
+                if len(text) - len(text.translate(_NOT_TEXT)) <= _MAX_CONTROL_SHARE * len(text):
+                    return text
+    return decode_bytes(data)
+
+
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head"}
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table", "ul", "ol",
+    "header", "footer", "blockquote", "pre", "dl", "dt", "dd", "hr", "nav", "aside", "main", "form",
+    "figure", "figcaption", "caption", "thead", "tbody", "tfoot", "address", "title", "body",
+}
+_CELL_TAGS = {"td", "th"}
+_SPACES = re.compile(r"[ \t\n\r\f\v\u00a0]+")  # not \u3000: Chinese paragraphs are indented with it
+# Source line breaks between two CJK characters vanish in a browser; a space there would split a word.
+_CJK_SOFT_BREAK = re.compile(f"(?<=[{_CJK}])[ \t\r\f\v]*\n[ \t\n\r\f\v]*(?=[{_CJK}])")
+
+
+class _HTMLText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self.skip = 0  # depth inside script/style/...; their text must never reach the output
+        self.in_head = False
+        self.in_title = False
+        self.pre = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "head":
+            self.in_head = True
+        elif tag in _SKIP_TAGS:
+            self.skip += 1
+        elif tag in _BLOCK_TAGS and tag != "title":
+            self.in_head = False  # </head> and <body> are optional: body content ends the head
+        if tag == "title" and not self.title:
+            self.in_title = True
+        if tag == "pre":
+            self.pre += 1
+        self._boundary(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        # A browser ignores the "/" of <script src=x />: what follows up to </script> is still script.
+        self.handle_starttag(tag, attrs)
+        if tag not in _SKIP_TAGS:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag == "head":
+            self.in_head = False
+        elif tag in _SKIP_TAGS:
+            self.skip = max(0, self.skip - 1)
+        if tag == "title":
+            self.in_title = False
+        if tag == "pre":
+            self.pre = max(0, self.pre - 1)
+        self._boundary(tag)
+
+    def _boundary(self, tag):
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+        elif tag in _CELL_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.title.append(data)
+        elif self.skip or self.in_head:
+            return
+        elif self.pre:
+            self.parts.append(data)
+        else:
+            self.parts.append(_SPACES.sub(" ", _CJK_SOFT_BREAK.sub("", data)))
+
+
+def _html_to_text(markup: str) -> str:
+    parser = _HTMLText()
+    parser.feed(markup)
+    parser.close()
+    lines = [_SPACES.sub(" ", line).strip(" ") for line in "".join(parser.parts).split("\n")]
+    body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    title = _SPACES.sub(" ", "".join(parser.title)).strip()
+    if title and title not in body:
+        body = f"{title}\n{body}"
+    if not body.strip():
+        raise LoadError("网页中没有可提取的文字 (no text in the HTML page)。")
+    return body
+
+
+def _read_docx(data: bytes) -> str:
+    _check_docx_zip(data)
+    import docx  # python-docx; imported late so that reading .txt does not pay for lxml
+    from docx.table import Table
+
+    try:  # python-docx finds the main part through the package relationships, not by its name
+        document = docx.Document(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 - KeyError, ValueError, PackageNotFoundError, lxml errors ...
+        raise LoadError("不是有效的 Word 文档：结构损坏或缺少正文 word/document.xml (not a valid .docx)；"
+                        "请用 Word/WPS 重新另存为 .docx。") from None
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(_table_rows(block))
+        else:
+            lines.append(block.text)
+    text = "\n".join(lines)
+    if not text.strip():
+        raise LoadError("Word 文档中没有文字 (no text in the document; images only?)。")
+    return text
+
+
+def _table_rows(table) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:  # a merged cell is listed once per grid column it spans
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split("\n")).strip())
+        rows.append("\t".join(cells))
+    return rows
+
+
+def _check_docx_zip(data: bytes) -> None:
+    """Refuse what is not a .docx, and a zip that would inflate past the limits, before python-docx reads it."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise LoadError("这是旧版 Word (.doc) 格式，不是 .docx (old .doc format)；请用 Word/WPS 另存为 .docx 后再上传。")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise LoadError("不是有效的 .docx 文件（不是 zip 格式）(not a valid .docx: not a zip archive)；"
+                        "请用 Word/WPS 重新另存为 .docx。") from None
+    total = sum(i.file_size for i in infos)
+    if total > DOCX_MAX_UNZIPPED:
+        raise LoadError(
+            f"解压后大小 {_mb(total)} 超过上限 {_mb(DOCX_MAX_UNZIPPED)} (uncompressed size too large; "
+            "possible zip bomb)；请删减文档中的图片或拆分文档。"
+        )
+    for info in infos:
+        if info.file_size > _RATIO_MIN_MEMBER and info.file_size > DOCX_MAX_RATIO * max(info.compress_size, 1):
+            raise LoadError(
+                f"压缩比异常：{info.filename} 解压后 {_mb(info.file_size)}，压缩后仅 {_mb(info.compress_size)} "
+                "(suspicious compression ratio; possible zip bomb)；文件不会被读取。"
+            )
+
+
+_PDF_ENCRYPTED = "PDF 已加密，需要密码才能打开 (PDF is encrypted)；请先去除密码后再上传。"
+
+
+def _read_pdf(data: bytes) -> str:
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    if b"%PDF" not in data[:1024]:
+        raise LoadError("不是有效的 PDF 文件 (not a PDF: header missing)；请确认文件类型。")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        # Many PDFs are "encrypted" only to restrict printing: their open password is empty.
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            raise LoadError(_PDF_ENCRYPTED)
+        pages = list(reader.pages)
+    except LoadError:
+        raise
+    except FileNotDecryptedError:
+        raise LoadError(_PDF_ENCRYPTED) from None
+    except DependencyError:
+        raise LoadError("PDF 使用 AES 加密，需要安装 cryptography 库才能读取 (AES-encrypted PDF needs "
+                        "the cryptography package)；或先去除加密后再上传。") from None
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types for a broken file
+        raise LoadError(f"PDF 文件损坏或不完整 (damaged or truncated PDF: {exc})；请重新下载或导出。") from exc
+    if not pages:
+        raise LoadError("PDF 文件损坏或不完整，没有页面 (damaged PDF: no pages)；请重新下载或导出。")
+    texts, failed = [], 0
+    for page in pages:
+        try:
+            texts.append(page.extract_text() or "")
+        except Exception:  # noqa: BLE001 - one broken page should not lose the others
+            failed += 1
+    text = "\n".join(texts)
+    if not text.strip():
+        if failed:
+            raise LoadError("PDF 文件损坏，无法提取文字 (damaged PDF: text extraction failed)；请重新下载或导出。")
+        raise LoadError("PDF 中没有可提取的文字，可能是扫描件或图片 (no extractable text; scanned PDF?)；"
+                        "暂不支持 OCR，请先用 OCR 软件转成文字版 PDF 或 .txt。")
+    return text
+
+
+_READERS = {
+    ".txt": _read_text,
+    ".md": _read_text,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".docx": _read_docx,
+    ".pdf": _read_pdf,
+}

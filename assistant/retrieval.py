@@ -1,0 +1,265 @@
+"""Hybrid retrieval (BM25 over jieba + dense e5), fused, narrowed to the zone or document the user named.
+
+Users name documents loosely: "长治", "常德那边", "甘肃那个高新区", "务虚会那篇", "张志刚那篇讲话". The
+aliases come from each document's metadata (zone, its place name, province, city, speaker, meeting, kind),
+so a newly uploaded document is recognised the same way as the bundled ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .errors import QueryError
+from .intent import asks, kind_of
+from .loading import ZONE_SUFFIXES, normalize_zone
+from .store import Store
+from .text import normalize, query_terms
+
+MAX_QUERY_CHARS = 2000
+_GENERIC = {"高新区", "经开区", "开发区", "新区", "园区", "工业园区", "全区", "我区"}
+_MEETING_WORDS = ["务虚会", "工作要点", "发言提纲", "经济工作会议", "工作会议", "动员会", "动员大会", "党工委",
+                  "工作总结", "工作计划", "讲话提纲", "政府工作报告"]
+_ZONE_MENTION = re.compile(
+    r"([\u4e00-\u9fff]{2,6}?)(" + "|".join(s for s, _ in ZONE_SUFFIXES) + r"|工业园)"
+)
+
+
+@dataclass
+class Hit:
+    id: str
+    doc: str
+    text: str
+    score: float
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return int(self.meta.get("start", 0))
+
+    @property
+    def end(self) -> int:
+        return int(self.meta.get("end", 0))
+
+    @property
+    def section(self) -> str:
+        return self.meta.get("section", "")
+
+    @property
+    def zone(self) -> str:
+        return self.meta.get("zone", "")
+
+    def to_dict(self) -> dict:
+        return {"doc": self.doc, "text": self.text, "score": round(self.score, 4), "zone": self.zone,
+                "section": self.section, "start": self.start, "end": self.end}
+
+    def to_document(self) -> Document:
+        return Document(page_content=self.text, id=self.id, metadata={**self.meta, "score": self.score})
+
+
+@dataclass
+class Scope:
+    docs: list[str]  # documents the question is narrowed to ([] = all)
+    zones: list[str]  # zones named, in order of mention
+    unknown_zones: list[str] = field(default_factory=list)  # zones named that no document is about
+    mentions: list[str] = field(default_factory=list)  # the words that named them
+
+
+def doc_aliases(name: str, meta: dict) -> dict[str, str]:
+    """alias -> kind of alias, for one document."""
+    aliases: dict[str, str] = {}
+    zone = meta.get("zone", "")
+    if zone:
+        aliases[zone] = "zone"
+        for long, short in ZONE_SUFFIXES:
+            if zone.endswith(short):
+                core = zone[: -len(short)]
+                aliases[core + long] = "zone"
+                if len(core) >= 2 and core not in ("XX", "××"):
+                    aliases[core] = "place"
+                if core in ("×", "X", "XX"):  # masked names are typed in many ways
+                    for mask in ("×", "x", "X", "XX", "xx", "某"):
+                        aliases[mask + short] = "zone"
+                break
+    for key in ("city", "province"):
+        if meta.get(key):
+            aliases.setdefault(meta[key], key)
+    if meta.get("speaker") and len(meta["speaker"]) <= 4:
+        aliases[meta["speaker"]] = "speaker"
+    labels = " ".join(str(meta.get(k, "")) for k in ("title", "subtitle", "meeting", "page_title", "kind"))
+    for word in _MEETING_WORDS:
+        if word in labels:
+            aliases.setdefault(word, "meeting")
+    return aliases
+
+
+def resolve_scope(question: str, docs: dict[str, dict]) -> Scope:
+    """Which documents and zones a question names. Longer, more specific mentions win over shorter ones."""
+    q = normalize(question)
+    found: list[tuple[int, int, str, str, str]] = []  # start, end, alias, kind, doc
+    for name, meta in docs.items():
+        for alias, kind in doc_aliases(name, meta).items():
+            a = normalize(alias)
+            for m in re.finditer(re.escape(a), q):
+                found.append((m.start(), m.end(), alias, kind, name))
+    # drop mentions inside a longer mention ("高新区" inside "长治高新区")
+    spans = {(s, e) for s, e, *_ in found}
+    found = [f for f in found if not any(s <= f[0] and f[1] <= e and (e - s) > (f[1] - f[0]) for s, e in spans)]
+    by_kind_docs: dict[str, set[str]] = {}
+    mentions = []
+    for s, e, alias, kind, name in sorted(found):
+        by_kind_docs.setdefault(kind, set()).add(name)
+        if alias not in mentions:
+            mentions.append(alias)
+    selected: set[str] = set()
+    # zone names and places pick documents; province/meeting/speaker narrow further or pick on their own
+    strong = by_kind_docs.get("zone", set()) | by_kind_docs.get("place", set()) | by_kind_docs.get("city", set())
+    weak_sets = [by_kind_docs[k] for k in ("speaker", "meeting", "province") if k in by_kind_docs]
+    if strong:
+        selected = set(strong)
+        for w in weak_sets:
+            if selected & w and len(selected) > 1 and not (selected <= w):
+                pass  # comparisons name several zones: a province does not remove one of them
+    elif weak_sets:
+        selected = set.intersection(*weak_sets) or set.union(*weak_sets)
+    order = []
+    for s, e, alias, kind, name in sorted(found):
+        if name in selected and name not in order:
+            order.append(name)
+    zones = []
+    for name in order:
+        z = docs[name].get("zone", "")
+        if z and z not in zones:
+            zones.append(z)
+    known = {normalize(docs[n].get("zone", "")) for n in docs}
+    unknown = []
+    for m in _ZONE_MENTION.finditer(question):
+        full = normalize_zone(m.group(0))
+        place = m.group(1)
+        while place and place[0] in "在的和与及对把是那这个":
+            place = place[1:]
+        cand = normalize_zone(place + m.group(2))
+        if len(place) < 2 or cand in _GENERIC or place in ("全区", "我区", "本区"):
+            continue
+        if normalize(cand) in known or normalize(full) in known:
+            continue
+        if any(normalize(alias) in normalize(cand) for alias in mentions):
+            continue
+        unknown.append(cand)
+    return Scope(docs=order, zones=zones, unknown_zones=unknown, mentions=mentions)
+
+
+def check_query(query: str, limit: int = MAX_QUERY_CHARS) -> str:
+    query = (query or "").strip()
+    if not query:
+        raise QueryError("问题是空的 (empty question)。请输入一个问题，例如: 长治高新区2017年营业收入是多少?")
+    if len(query) > limit:
+        raise QueryError(f"问题太长 ({len(query)} 字)，上限 {limit} 字。请缩短问题或分几次提问。")
+    return query
+
+
+class HybridRetriever(BaseRetriever):
+    """Keyword + dense, fused by normalised scores, optionally filtered by zone / document / year."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: Store
+    k: int = 5
+    zone: str | None = None
+    doc: str | None = None
+    year: int | None = None
+    auto_scope: bool = True
+    keyword_weight: float = 0.6
+    candidates: int = 40
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [h.to_document() for h in self.search(query)]
+
+    def select_docs(self, query: str, zone: str | None = None, doc: str | None = None,
+                    year: int | None = None, docs: list[str] | None = None) -> tuple[dict[str, dict], Scope]:
+        all_docs = self.store.documents()
+        zone, doc, year = zone or self.zone, doc or self.doc, year or self.year
+        scope = resolve_scope(query, all_docs) if self.auto_scope else Scope([], [])
+        chosen = dict(all_docs)
+        if docs:
+            chosen = {n: m for n, m in chosen.items() if n in docs}
+        if doc:
+            chosen = {n: m for n, m in chosen.items() if n == doc}
+            if not chosen:
+                raise QueryError(f"没有名为 {doc!r} 的文档。用 `assistant docs` 查看已有文档。")
+        if zone:
+            zscope = resolve_scope(zone, all_docs)
+            wanted = set(zscope.docs) or {n for n, m in all_docs.items() if normalize(m.get("zone", "")) == normalize(zone)}
+            if not wanted:
+                known = "、".join(sorted({m.get("zone", "") for m in all_docs.values() if m.get("zone")}))
+                raise QueryError(f"语料中没有园区 {zone!r}。已有: {known}。")
+            chosen = {n: m for n, m in chosen.items() if n in wanted}
+        if year:
+            chosen = {n: m for n, m in chosen.items() if int(m.get("year") or 0) == int(year)}
+        if scope.docs and not (doc or zone or docs):
+            narrowed = {n: m for n, m in chosen.items() if n in scope.docs}
+            chosen = narrowed or chosen
+        return chosen, scope
+
+    def search(self, query: str, k: int | None = None, zone: str | None = None, doc: str | None = None,
+               year: int | None = None, docs: list[str] | None = None) -> list[Hit]:
+        query = check_query(query)
+        k = k or self.k
+        chosen, scope = self.select_docs(query, zone, doc, year, docs)
+        return self.rank(query, chosen, k, scope=scope)
+
+    def rank(self, query: str, chosen: dict[str, dict], k: int, terms: list[str] | None = None,
+             scope: Scope | None = None) -> list[Hit]:
+        if not chosen:
+            return []
+        index = self.store.keyword_index()
+        hashes = [m["doc_hash"] for m in chosen.values() if m.get("doc_hash")]
+        allowed_docs = set(chosen)
+        allowed = {pid for pid, r in index.records.items() if r["meta"].get("doc") in allowed_docs}
+        n = max(self.candidates, k)
+        terms = list(terms) if terms is not None else list(query_terms(query))
+        if scope and scope.mentions and len(chosen) <= len(scope.docs):
+            # Within the named documents, their own names do not tell passages apart: the title block
+            # would win every question. Drop the naming words from the keyword side.
+            named = set()
+            for m in scope.mentions:
+                named.update(query_terms(m))
+            terms = [t for t in terms if t not in named] or terms
+        kind = kind_of(query)
+        about_document = bool(asks(query) & {"who", "when"} or re.search(r"(什么会|哪个会|哪次会|会议上)", query))
+        kw = index.search(terms, n, allowed)
+        dense = self.store.dense_search(query, n, hashes)
+        kw_scores = dict(kw)
+        dense_scores = {pid: s for pid, s in dense if pid in index.records}
+        pool = set(kw_scores) | set(dense_scores)
+        if not pool:
+            return []
+        kmax = max(kw_scores.values(), default=0.0) or 1.0
+        dvals = np.array(list(dense_scores.values()) or [0.0])
+        dmin, dmax = float(dvals.min()), float(dvals.max())
+        fused = []
+        for pid in pool:
+            kn = kw_scores.get(pid, 0.0) / kmax
+            dn = (dense_scores[pid] - dmin) / (dmax - dmin) if pid in dense_scores and dmax > dmin else (
+                1.0 if pid in dense_scores else 0.0)
+            score = self.keyword_weight * kn + (1 - self.keyword_weight) * dn
+            meta = index.records[pid]["meta"]
+            if kind == "summary" and meta.get("head") == 1:
+                score += 0.3  # a summary is answered by the outline: the passages that open a part
+            elif about_document and int(meta.get("idx", -1)) == 0:
+                score += 0.3  # who spoke, when, at which meeting: the title block says it
+            elif kind == "list" and int(meta.get("enum", 0)) >= 2:
+                score += 0.1 + 0.03 * min(int(meta["enum"]), 6)
+            fused.append((score, pid))
+        fused.sort(reverse=True)
+        hits = []
+        for score, pid in fused[:k]:
+            rec = index.records[pid]
+            hits.append(Hit(pid, rec["meta"].get("doc", ""), rec["text"], float(score), dict(rec["meta"])))
+        return hits

@@ -1,0 +1,147 @@
+"""Chinese text helpers shared by the keyword index, retrieval and answering.
+
+jieba is loaded lazily and once: its dictionary takes about a second, which the CLI should not pay for a
+command that never tokenizes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+_JIEBA = None
+_JIEBA_LOCK = threading.Lock()
+
+# Words that carry no meaning for retrieval. Question words are here too: the passage never says "多少".
+STOPWORDS = set(
+    "的 了 和 与 及 或 在 是 为 对 把 被 将 由 从 到 向 以 于 之 等 也 都 就 而 并 其 这 那 个 些 该 各 有 要 我们 我 你 他 它 "
+    "什么 多少 哪些 哪个 哪几个 哪几 几个 几项 几 怎么 怎样 如何 是否 吗 呢 吧 啊 呀 么 谁 何时 哪年 哪一年 哪天 一下 "
+    "一些 分别 请问 请 帮 帮我 告诉 说 讲 提到 里 中 上 下 方面 情况 具体 主要 内容 问题 那篇 这篇 那 篇 份 材料 "
+    "文件 讲话 发言 里面 其中 当时 打算 准备 定 的话 怎么样 有没有 没有 是不是".split()
+)
+_PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+
+# Paraphrases users type for the documents' own terms. Each key expands to the terms listed.
+SYNONYMS = {
+    "营收": ["营业收入"],
+    "收入": ["营业收入", "收入"],
+    "gdp": ["地区生产总值", "生产总值"],
+    "GDP": ["地区生产总值", "生产总值"],
+    "生产总值": ["地区生产总值"],
+    "研发": ["研究与试验发展", "研发"],
+    "研发经费": ["研究与试验发展经费", "研发经费"],
+    "r&d": ["研究与试验发展"],
+    "高企": ["高新技术企业"],
+    "规上": ["规模以上"],
+    "规工": ["规模工业"],
+    "规模工业产值": ["规模工业总产值", "工业总产值"],
+    "工业产值": ["工业总产值"],
+    "固投": ["固定资产投资"],
+    "财政收入": ["一般公共预算收入", "财政总收入", "财政收入"],
+    "税收": ["税收收入", "税收"],
+    "外资": ["利用外资", "外商投资", "外资"],
+    "外贸": ["进出口", "外贸"],
+    "面积": ["规划面积", "平方公里"],
+    "多大": ["平方公里"],
+    "占比": ["占", "比例", "份额"],
+    "份额": ["市场份额", "份额"],
+    "排名": ["排名", "排", "位"],
+    "第几": ["排名", "第"],
+    "增速": ["增长"],
+    "增幅": ["增长"],
+    "目标": ["目标", "预期目标", "力争"],
+    "企业数": ["企业", "家"],
+    "人才政策": ["人才新政", "人才"],
+    "招商": ["招商引资", "招商"],
+    "党建": ["党的建设", "党建", "从严治党"],
+}
+
+
+def jieba_module():
+    global _JIEBA
+    if _JIEBA is None:
+        with _JIEBA_LOCK:
+            if _JIEBA is None:
+                import jieba
+
+                jieba.setLogLevel(60)
+                jieba.load_userdict(str(Path(__file__).parent / "data" / "userdict.txt"))
+                _JIEBA = jieba
+    return _JIEBA
+
+
+def add_words(words) -> None:
+    """Zone names and other terms found at ingest, so that jieba keeps them whole."""
+    jb = jieba_module()
+    for w in words:
+        if w and len(w) >= 2:
+            jb.add_word(w, freq=2000)
+
+
+def normalize(text: str) -> str:
+    """Full-width ASCII to half-width and lower case: 004 uses ，：（）, the others , : ( )."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF01 <= code <= 0xFF5E:
+            ch = chr(code - 0xFEE0)
+        elif code == 0x3000:
+            ch = " "
+        out.append(ch)
+    return "".join(out).lower()
+
+
+def tokenize(text: str) -> list[str]:
+    jb = jieba_module()
+    tokens = []
+    for tok in jb.lcut_for_search(normalize(text)):
+        tok = tok.strip()
+        if not tok or tok in STOPWORDS or _PUNCT.match(tok):
+            continue
+        tokens.append(tok)
+    return tokens
+
+
+@lru_cache(maxsize=2048)
+def query_terms(question: str) -> tuple[str, ...]:
+    """Tokens of a question plus the document-side terms its paraphrases stand for."""
+    tokens = tokenize(question)
+    extra: list[str] = []
+    norm_q = normalize(question)
+    for key, values in SYNONYMS.items():
+        if normalize(key) in norm_q:
+            for v in values:
+                extra.extend(tokenize(v))
+    seen, out = set(), []
+    for t in tokens + extra:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return tuple(out)
+
+
+def squash(text: str) -> str:
+    """Whitespace-free, width-normalised form used to compare a quote with its source."""
+    return re.sub(r"\s+", "", normalize(text))
+
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_to_int(s: str) -> int | None:
+    """'十二' -> 12, '二十' -> 20, '三' -> 3; None when it is not a simple Chinese numeral."""
+    if not s or any(ch not in CN_DIGITS and ch not in "十百" for ch in s):
+        return None
+    total, current = 0, 0
+    for ch in s:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = CN_DIGITS[ch]
+    return total + current
