@@ -52,6 +52,7 @@ class Settings:
     top_k: int = 5
     llm: str = ""  # provider:model for LangChain's init_chat_model; empty means extractive
     llm_timeout: float = 30.0
+    cache_dir: Path | None = None  # embedding cache; default <home>/cache
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -68,6 +69,7 @@ class Settings:
             top_k=_env_int("ASSISTANT_TOP_K", 5),
             llm=env.get("ASSISTANT_LLM", "").strip(),
             llm_timeout=_env_float("ASSISTANT_LLM_TIMEOUT", 30.0),
+            cache_dir=Path(env["ASSISTANT_CACHE_DIR"]) if env.get("ASSISTANT_CACHE_DIR") else None,
         )
         values.update(overrides)
         if isinstance(values["home"], str):
@@ -80,6 +82,10 @@ class Settings:
     @property
     def chroma_dir(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def embedding_cache(self) -> Path:
+        return Path(self.cache_dir or self.home / "cache") / "embeddings.sqlite"
 
     @property
     def index_dir(self) -> Path:

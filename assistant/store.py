@@ -146,8 +146,7 @@ class Store:
         self._texts: dict[tuple[str, str], str] = {}
         self._client = self._connect()
         self._open_collections()
-        cache_dir = self.settings.home / "cache"
-        self._cache = EmbeddingCache(cache_dir / "embeddings.sqlite")
+        self._cache = EmbeddingCache(self.settings.embedding_cache)
 
     # ------------------------------------------------------------------------------------ opening
 

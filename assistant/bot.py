@@ -1,0 +1,57 @@
+"""The `Assistant`: one object the app, the CLI, the benchmarks and the tests all use."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from .config import Settings
+from .store import IngestReport, Progress, Store
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, *, progress: Progress | None = None,
+                 embeddings=None) -> None:
+        from .retrieval import HybridRetriever
+
+        self.settings = settings or Settings.from_env()
+        self.store = Store(self.settings, embeddings=embeddings)
+        self.retriever = HybridRetriever(store=self.store, k=self.settings.top_k)
+        self._ingest_lock = threading.Lock()
+        if self.settings.auto_ingest and self.store.is_empty():
+            self.ensure_corpus(progress)
+
+    def ensure_corpus(self, progress: Progress | None = None) -> IngestReport | None:
+        """An empty store ingests the bundled corpus once (other threads wait for it)."""
+        with self._ingest_lock:
+            if self.store.is_empty():
+                return self.store.ingest_bundled(progress)
+        return None
+
+    # -------------------------------------------------------------------------------- corpus
+
+    def documents(self) -> dict[str, dict]:
+        return self.store.documents()
+
+    def ingest(self, paths: Iterable[Path | str], progress: Progress | None = None) -> IngestReport:
+        return self.store.ingest(paths, progress)
+
+    def remove(self, name: str) -> int:
+        return self.store.remove(name)
+
+    def search(self, query: str, k: int | None = None, zone: str | None = None, doc: str | None = None,
+               year: int | None = None):
+        return self.retriever.search(query, k=k, zone=zone, doc=doc, year=year)
+
+    # -------------------------------------------------------------------------------- answers
+
+    def ask(self, question: str, history: list[dict] | None = None, **filters):
+        from .answering import answer
+
+        return answer(self, question, history or [], **filters)
+
+    def stream(self, question: str, history: list[dict] | None = None, **filters):
+        from .answering import stream_answer
+
+        yield from stream_answer(self, question, history or [], **filters)

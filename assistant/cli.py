@@ -1,0 +1,218 @@
+"""`assistant` command line: everything the app does, scriptable and measurable.
+
+Errors print one line (prefixed 错误/error) and exit 2; nothing prints a traceback to a user unless
+ASSISTANT_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _progress_bar(stream=sys.stderr):
+    state = {"last": 0.0}
+
+    def report(message: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - state["last"] < 0.1:
+            return
+        state["last"] = now
+        width = 24
+        filled = int(width * done / total) if total else width
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {message[:50]:<50}")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return report
+
+
+def _assistant(args=None, auto: bool = True):
+    from .bot import Assistant
+    from .config import Settings
+
+    settings = Settings.from_env(auto_ingest=auto and Settings.from_env().auto_ingest)
+    bar = _progress_bar()
+    return Assistant(settings, progress=lambda m, d, t: bar("首次使用: 导入内置语料 " + m, d, t))
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    import unicodedata
+
+    def width(s: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+    cols = [max(width(str(x)) for x in col) for col in zip(headers, *rows)]
+    lines = []
+    for row in [headers, ["-" * c for c in cols]] + rows:
+        lines.append("  ".join(str(x) + " " * (c - width(str(x))) for x, c in zip(row, cols)).rstrip())
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ commands
+
+
+def cmd_ingest(args) -> int:
+    bot = _assistant(auto=False)
+    paths: list[Path] = []
+    for p in args.paths:
+        p = Path(p)
+        paths.extend(sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p])
+    report = bot.ingest(paths, _progress_bar())
+    for r in report.results:
+        extra = f"{r.passages} passages" if r.status != "failed" else r.reason
+        print(f"{r.status:<9} {r.name}  {extra}")
+    print(f"added {report.count('added')}, unchanged {report.count('unchanged')}, "
+          f"replaced {report.count('replaced')}, failed {report.count('failed')}")
+    return 0 if report.ok else 1
+
+
+def cmd_docs(args) -> int:
+    bot = _assistant()
+    docs = bot.documents()
+    if args.json:
+        _print_json([{"doc": n, **m} for n, m in sorted(docs.items())])
+        return 0
+    rows = [[n, m.get("zone", ""), (m.get("title", "") or "")[:28], m.get("speaker", ""),
+             m.get("date", "") or str(m.get("year", "")), m.get("kind", ""), str(m.get("n_passages", ""))]
+            for n, m in sorted(docs.items())]
+    print(_table(rows, ["doc", "zone", "title", "speaker", "date", "kind", "passages"]))
+    return 0
+
+
+def cmd_search(args) -> int:
+    bot = _assistant()
+    hits = bot.search(args.query, k=args.k, zone=args.zone, doc=args.doc, year=args.year)
+    if args.json:
+        _print_json([h.to_dict() for h in hits])
+        return 0
+    if not hits:
+        print("没有找到相关段落。")
+    for i, h in enumerate(hits, 1):
+        print(f"[{i}] {h.score:.3f}  {h.doc}  {h.zone}  {h.section[:60]}  ({h.start}-{h.end})")
+        print("    " + h.text.replace("\n", " ")[:300])
+    return 0
+
+
+def cmd_remove(args) -> int:
+    bot = _assistant(auto=False)
+    n = bot.remove(args.doc)
+    print(f"removed {args.doc} ({n} passages)")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    bot = _assistant()
+    history = []
+    if args.history:
+        try:
+            history = json.loads(Path(args.history).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            from .errors import QueryError
+
+            raise QueryError(f"无法读取对话历史 {args.history}: {exc}") from exc
+    ans = bot.ask(args.question, history)
+    if args.json:
+        _print_json(ans.to_dict())
+    else:
+        print(ans.text)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import run_eval
+
+    bot = _assistant()
+    result = run_eval(bot, args.file, answers=not args.retrieval_only)
+    if args.json:
+        _print_json(result)
+    else:
+        from .evaluate import format_report
+
+        print(format_report(result))
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    bot = _assistant(auto=False)
+    findings = bot.store.doctor(repair=not args.check)
+    for f in findings:
+        print(f)
+    print("store OK" if not findings else ("repaired" if not args.check else "problems found"))
+    return 0 if (not findings or not args.check) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description="园区助手: 开发区文档问答 (Zone Assistant)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="add or update documents (.txt .md .html .docx .pdf, or folders)")
+    s.add_argument("paths", nargs="+")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("docs", help="list the documents and their metadata")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("search", help="hybrid passage search")
+    s.add_argument("query")
+    s.add_argument("--zone")
+    s.add_argument("--doc")
+    s.add_argument("--year", type=int)
+    s.add_argument("-k", type=int, default=5)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("remove", help="remove a document and all its passages")
+    s.add_argument("doc")
+    s.set_defaults(func=cmd_remove)
+
+    s = sub.add_parser("ask", help="a grounded answer made of quotes")
+    s.add_argument("question")
+    s.add_argument("--history", help="JSON file: [{role, content}, ...]")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("eval", help="score retrieval and answers on a JSONL eval file")
+    s.add_argument("file")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--retrieval-only", action="store_true")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("doctor", help="check the store and repair it (orphans, keyword index)")
+    s.add_argument("--check", action="store_true", help="only report, do not repair")
+    s.set_defaults(func=cmd_doctor)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import AssistantError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AssistantError as exc:
+        print(f"错误 (error): {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断 (interrupted)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last guard: one line, not a traceback
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        print(f"错误 (error): {type(exc).__name__}: {str(exc)[:300]} (ASSISTANT_DEBUG=1 shows details)",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
