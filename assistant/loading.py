@@ -16,12 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import LoadError
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
-try:
-    from .readers import read_raw
-except ImportError:  # TEMP
-    def read_raw(path, max_bytes=0):
-        return Path(path).read_text("utf-8")
+from .readers import SUPPORTED_SUFFIXES, read_raw
 
 CJK = r"\u4e00-\u9fff"
 _CJK_RE = re.compile(f"[{CJK}]")

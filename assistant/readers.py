@@ -74,8 +74,10 @@ def read_raw(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         shown = suffix or "（无扩展名）"
+        hint = "请用 Word/WPS 另存为 .docx 后再上传。" if suffix in (".doc", ".wps", ".rtf") else ""
         raise LoadError(
-            f"{name}: 不支持的文件类型 {shown} (unsupported file type)；支持的类型：{' '.join(SUPPORTED_SUFFIXES)}。"
+            f"{name}: 不支持的文件类型 {shown} (unsupported file type)；"
+            f"支持的类型：{' '.join(SUPPORTED_SUFFIXES)}。{hint}"
         )
     if st.st_size > max_bytes:
         raise LoadError(_too_large(name, st.st_size, max_bytes))
@@ -107,13 +109,20 @@ def read_raw(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
 def decode_bytes(data: bytes) -> str:
     """Bytes of a text file -> str, trying encodings from the most to the least certain.
 
-    GB18030 comes before charset-normalizer because the latter guesses Korean or Japanese for short GBK
-    text. Raises LoadError (without a file name: the caller adds it) for binary data and undecodable text.
+    Order: BOM; UTF-16 without BOM (its NUL bytes, which otherwise mean binary); UTF-8; GB18030 (a superset
+    of GBK and GB2312); charset-normalizer. UTF-16 must come before UTF-8 because ASCII in UTF-16 is valid
+    UTF-8 full of NULs. GB18030 comes before charset-normalizer because the latter guesses Korean or
+    Japanese for short GBK text. Raises LoadError (without a file name: the caller adds it) for binary data
+    and undecodable text.
     """
     text = _decode(data)
-    if text and len(text) - len(text.translate(_NOT_TEXT)) > _MAX_CONTROL_SHARE * len(text):
+    if _looks_binary(text):
         raise LoadError(_BINARY)
     return text.removeprefix("\ufeff")
+
+
+def _looks_binary(text: str) -> bool:
+    return len(text) - len(text.translate(_NOT_TEXT)) > _MAX_CONTROL_SHARE * len(text)
 
 
 _BINARY = "看起来是二进制文件，不是文本 (binary data, not text)；请上传文字版文档。"
@@ -145,7 +154,7 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError:
         gb = None
     if text is not None:
-        return gb if gb is not None and _is_gbk_misread_as_utf8(text, gb) else text
+        return gb if gb is not None and _is_chinese_misread_as_utf8(gb) else text
     if gb is not None:
         return gb
     from charset_normalizer import from_bytes  # slow to import; rarely needed
@@ -169,7 +178,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def _is_gbk_misread_as_utf8(utf8: str, gb: str) -> bool:
+def _is_chinese_misread_as_utf8(gb: str) -> bool:
     """Whether bytes that are valid UTF-8 *and* valid GB18030 are really Chinese in GBK.
 
     Some GBK Chinese is valid UTF-8: "一" is D2 BB, which UTF-8 reads as Cyrillic "һ". Accented Latin or
@@ -204,10 +213,6 @@ def _mb(n: int) -> str:
 # ---------------------------------------------------------------------------------------------- formats
 
 
-def _read_text(data: bytes) -> str:
-    return decode_bytes(data)
-
-
 _META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 # Labels whose WHATWG meaning differs from Python's codec of the same name.
 _HTML_LABELS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "iso-8859-1": "cp1252",
@@ -234,16 +239,18 @@ def _decode_html(data: bytes) -> str:
             except UnicodeDecodeError:
                 pass  # the declaration lies (a template copied from another site); guess instead
             else:
-                if len(text) - len(text.translate(_NOT_TEXT)) <= _MAX_CONTROL_SHARE * len(text):
+                if not _looks_binary(text):
                     return text
     return decode_bytes(data)
 
 
-_SKIP_TAGS = {"script", "style", "noscript", "template", "head"}
+# <head> needs no rule of its own: all it can hold is <title>, taken apart, these, and tagged metadata.
+# (Skipping <head> itself would lose the whole body of a page that never closes it, which is legal HTML.)
+_SKIP_TAGS = {"script", "style", "noscript", "template"}
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table", "ul", "ol",
     "header", "footer", "blockquote", "pre", "dl", "dt", "dd", "hr", "nav", "aside", "main", "form",
-    "figure", "figcaption", "caption", "thead", "tbody", "tfoot", "address", "title", "body",
+    "figure", "figcaption", "caption", "thead", "tbody", "tfoot", "address", "body",
 }
 _CELL_TAGS = {"td", "th"}
 _SPACES = re.compile(r"[ \t\n\r\f\v\u00a0]+")  # not \u3000: Chinese paragraphs are indented with it
@@ -257,20 +264,17 @@ class _HTMLText(HTMLParser):
         self.parts: list[str] = []
         self.title: list[str] = []
         self.skip = 0  # depth inside script/style/...; their text must never reach the output
-        self.in_head = False
         self.in_title = False
-        self.pre = 0
+        self.title_done = False  # later <title>s (an SVG tooltip) are not the page's
+        self.pre = 0  # inside <pre> line breaks are the author's
+        self.at_break = True  # nothing but whitespace since the last line break
 
     def handle_starttag(self, tag, attrs):
-        if tag == "head":
-            self.in_head = True
-        elif tag in _SKIP_TAGS:
+        if tag in _SKIP_TAGS:
             self.skip += 1
-        elif tag in _BLOCK_TAGS and tag != "title":
-            self.in_head = False  # </head> and <body> are optional: body content ends the head
-        if tag == "title" and not self.title:
+        elif tag == "title":
             self.in_title = True
-        if tag == "pre":
+        elif tag == "pre":
             self.pre += 1
         self._boundary(tag)
 
@@ -281,31 +285,34 @@ class _HTMLText(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag):
-        if tag == "head":
-            self.in_head = False
-        elif tag in _SKIP_TAGS:
+        if tag in _SKIP_TAGS:
             self.skip = max(0, self.skip - 1)
-        if tag == "title":
+        elif tag == "title":
             self.in_title = False
-        if tag == "pre":
+            self.title_done = True
+        elif tag == "pre":
             self.pre = max(0, self.pre - 1)
         self._boundary(tag)
 
     def _boundary(self, tag):
-        if tag in _BLOCK_TAGS:
+        # Nested or adjacent blocks (</p><p>, <li><p>) make one line break, as in docx and pdf text;
+        # only <br> stacks, because authors space paragraphs out with <br><br>.
+        if tag == "br" or (tag in _BLOCK_TAGS and not self.at_break):
             self.parts.append("\n")
+            self.at_break = True
         elif tag in _CELL_TAGS:
             self.parts.append(" ")
 
     def handle_data(self, data):
-        if self.in_title:
-            self.title.append(data)
-        elif self.skip or self.in_head:
+        if self.skip:
             return
-        elif self.pre:
-            self.parts.append(data)
+        if self.in_title:
+            if not self.title_done:
+                self.title.append(data)
         else:
-            self.parts.append(_SPACES.sub(" ", _CJK_SOFT_BREAK.sub("", data)))
+            self.parts.append(data if self.pre else _SPACES.sub(" ", _CJK_SOFT_BREAK.sub("", data)))
+            if data.strip(" \t\n\r\f\v\u00a0"):
+                self.at_break = False
 
 
 def _html_to_text(markup: str) -> str:
@@ -349,9 +356,9 @@ def _table_rows(table) -> list[str]:
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:  # a merged cell is listed once per grid column it spans
-            if id(cell._tc) in seen:
+            if cell._tc in seen:
                 continue
-            seen.add(id(cell._tc))
+            seen.add(cell._tc)
             cells.append(" ".join(cell.text.split("\n")).strip())
         rows.append("\t".join(cells))
     return rows
@@ -423,8 +430,8 @@ def _read_pdf(data: bytes) -> str:
 
 
 _READERS = {
-    ".txt": _read_text,
-    ".md": _read_text,
+    ".txt": decode_bytes,
+    ".md": decode_bytes,
     ".html": _read_html,
     ".htm": _read_html,
     ".docx": _read_docx,

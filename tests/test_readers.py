@@ -31,24 +31,28 @@ def load_error(path: Path, **kw) -> str:
 # ------------------------------------------------------------------------------------------------ encodings
 
 
+GB18030_ONLY = "园区𠀀规划" + ZH  # 𠀀 (U+20000) is outside GBK: a 4-byte GB18030 sequence
+
+
 @pytest.mark.parametrize(
-    "encoding, data",
+    "text, data",
     [
-        ("utf-8", ZH.encode("utf-8")),
-        ("utf-8-sig", ZH.encode("utf-8-sig")),
-        ("gbk", ZH.encode("gbk")),
-        ("gb2312", "园区发展规划纲要".encode("gb2312")),
-        ("gb18030", ("园区𠀀规划" + ZH).encode("gb18030")),  # 𠀀 is outside GBK: a 4-byte sequence
-        ("utf-16-le+bom", b"\xff\xfe" + ZH.encode("utf-16-le")),
-        ("utf-16-be+bom", b"\xfe\xff" + ZH.encode("utf-16-be")),
-        ("utf-32-le+bom", b"\xff\xfe\x00\x00" + ZH.encode("utf-32-le")),
-        ("utf-32-be+bom", b"\x00\x00\xfe\xff" + ZH.encode("utf-32-be")),
+        (ZH, ZH.encode("utf-8")),
+        (ZH, ZH.encode("utf-8-sig")),
+        (ZH, ZH.encode("gbk")),
+        ("园区发展规划纲要", "园区发展规划纲要".encode("gb2312")),
+        (GB18030_ONLY, GB18030_ONLY.encode("gb18030")),
+        (ZH, b"\xff\xfe" + ZH.encode("utf-16-le")),
+        (ZH, b"\xfe\xff" + ZH.encode("utf-16-be")),
+        (ZH, b"\xff\xfe\x00\x00" + ZH.encode("utf-32-le")),
+        (ZH, b"\x00\x00\xfe\xff" + ZH.encode("utf-32-be")),
     ],
+    ids=["utf-8", "utf-8-bom", "gbk", "gb2312", "gb18030", "utf-16-le-bom", "utf-16-be-bom", "utf-32-le-bom",
+         "utf-32-be-bom"],
 )
-def test_txt_encodings_round_trip(tmp_path, encoding, data):
-    expected = "园区发展规划纲要" if encoding == "gb2312" else ("园区𠀀规划" + ZH if encoding == "gb18030" else ZH)
-    assert decode_bytes(data) == expected
-    assert read_raw(write(tmp_path, "doc.txt", data)) == expected
+def test_txt_encodings_round_trip(tmp_path, text, data):
+    assert decode_bytes(data) == text
+    assert read_raw(write(tmp_path, "doc.txt", data)) == text
 
 
 def test_utf8_bom_is_stripped(tmp_path):
@@ -112,6 +116,10 @@ def test_unsupported_suffix_lists_supported(tmp_path):
     assert all(s in message for s in SUPPORTED_SUFFIXES)
 
 
+def test_old_doc_suffix_names_the_fix(tmp_path):
+    assert "另存为 .docx" in load_error(write(tmp_path, "old.doc", b"\xd0\xcf\x11\xe0"))
+
+
 def test_suffix_is_case_insensitive(tmp_path):
     assert read_raw(write(tmp_path, "UPPER.TXT", ZH)) == ZH
 
@@ -127,7 +135,7 @@ def test_whitespace_only_file(tmp_path):
 
 
 def test_too_large_file(tmp_path):
-    message = load_error(write(tmp_path, "big.txt", "园" * 700 ), max_bytes=1000)  # 2100 bytes
+    message = load_error(write(tmp_path, "big.txt", "园" * 700), max_bytes=1000)  # 2100 bytes
     assert "big.txt" in message and "MB" in message and "ASSISTANT_MAX_FILE_MB" in message
 
 
@@ -141,7 +149,7 @@ def test_random_bytes_are_binary(tmp_path):
 
 
 def test_png_renamed_txt_is_binary(tmp_path):
-    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + bytes(200)
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes.fromhex("00000010000000100806000000") + bytes(200)
     message = load_error(write(tmp_path, "photo.txt", png))
     assert "photo.txt" in message and "二进制" in message
 
@@ -184,8 +192,14 @@ def test_html_head_without_closing_tag(tmp_path):
     assert text == "标题\n正文"
 
 
+def test_html_svg_title_is_not_body_text(tmp_path):
+    page = "<title>页面标题</title><p>正文</p><svg><title>图标提示</title></svg><p>结尾</p>"
+    assert read_raw(write(tmp_path, "svg.html", page)) == "页面标题\n正文\n结尾"
+
+
 def test_html_meta_charset_gbk(tmp_path):
-    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body><p>{ZH}</p>'
+    meta = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+    page = f"<html><head>{meta}</head><body><p>{ZH}</p>"
     assert read_raw(write(tmp_path, "gbk.html", page.encode("gbk"))) == ZH
     page5 = f'<html><head><meta charset="GBK"></head><body><p>{ZH}</p></body></html>'
     assert read_raw(write(tmp_path, "gbk5.html", page5.encode("gbk"))) == ZH
@@ -228,7 +242,8 @@ def test_html_pre_keeps_line_breaks(tmp_path):
 
 
 def test_html_without_text(tmp_path):
-    message = load_error(write(tmp_path, "none.html", "<html><head><script>x()</script></head><body> </body>"))
+    page = "<html><head><script>x()</script></head><body> </body>"
+    message = load_error(write(tmp_path, "none.html", page))
     assert "none.html" in message
 
 
@@ -322,10 +337,14 @@ def test_docx_empty_document(tmp_path):
 
 def make_pdf(pages: list[list[str]]) -> bytes:
     """A minimal valid PDF: one Helvetica text object per page, xref offsets computed here."""
-    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    }
     kids, num = [], 4
     for lines in pages:
-        ops = b"BT /F1 12 Tf 72 720 Td 14 TL " + b" ".join(b"(%s) Tj T*" % line.encode("ascii") for line in lines) + b" ET"
+        shown = b" ".join(b"(%s) Tj T*" % line.encode("ascii") for line in lines)  # T*: next line
+        ops = b"BT /F1 12 Tf 72 720 Td 14 TL " + shown + b" ET"
         objects[num] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(ops), ops)
         objects[num + 1] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
                             b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % num)
@@ -358,7 +377,8 @@ def test_pdf_truncated(tmp_path):
 
 def test_pdf_garbage(tmp_path):
     assert "junk.pdf" in load_error(write(tmp_path, "junk.pdf", random.Random(1).randbytes(3000)))
-    assert "hdr.pdf" in load_error(write(tmp_path, "hdr.pdf", b"%PDF-1.7\n" + random.Random(2).randbytes(3000)))
+    noise = b"%PDF-1.7\n" + random.Random(2).randbytes(3000)
+    assert "hdr.pdf" in load_error(write(tmp_path, "hdr.pdf", noise))
 
 
 def test_pdf_without_text_mentions_ocr(tmp_path):
@@ -420,8 +440,12 @@ def test_chinese_gb18030_round_trips(text):
     assert decode_bytes(data) == text
 
 
+_ANY = st.text(st.characters(blacklist_categories=("Cc", "Cs")))
+_HANZI = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=1)
+
+
 @settings(max_examples=150, deadline=None)
-@given(text=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1).filter(
-    lambda s: any("\u4e00" <= c <= "\u9fff" for c in s)))
-def test_utf8_with_chinese_round_trips(text):
+@given(parts=st.tuples(_ANY, _HANZI, _ANY))
+def test_utf8_with_chinese_round_trips(parts):
+    text = "".join(parts)
     assert decode_bytes(text.encode("utf-8")) == text.removeprefix("\ufeff")
