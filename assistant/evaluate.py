@@ -81,3 +81,115 @@ def score_retrieval(items: list[dict], search) -> dict:
     summary["by_type"] = {t: {"n": len(v), "hit@5": sum(1 for r in v if r["rank"] and r["rank"] <= 5) / len(v)}
                           for t, v in sorted(by_type.items())}
     return {"summary": summary, "items": rows}
+
+
+# ------------------------------------------------------------------------------------------ answers
+
+_CN_NUMS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8",
+            "九": "9", "十": "10"}
+
+
+def norm_answer(text: str) -> str:
+    """Whitespace-free, width-normalised, ISO dates as 年月日, leading zeros of month/day dropped."""
+    import re
+
+    t = squash(text)
+    t = re.sub(r"(\d{4})-(\d{1,2})-(\d{1,2})", lambda m: f"{m.group(1)}年{int(m.group(2))}月{int(m.group(3))}日", t)
+    t = re.sub(r"(\d{4})年0?(\d{1,2})月0?(\d{1,2})日", r"\1年\2月\3日", t)
+    return t
+
+
+def keyword_in(keyword: str, answer: str) -> bool:
+    a = norm_answer(answer)
+    k = norm_answer(keyword)
+    if k in a:
+        return True
+    # Chinese numerals in the keyword against digits in the answer, and back
+    alt = "".join(_CN_NUMS.get(ch, ch) for ch in k)
+    return alt != k and alt in a
+
+
+def quote_faithful(quote: dict, doc_text: str) -> bool:
+    return bool(quote.get("text")) and squash(quote["text"]) in squash(doc_text) and \
+        doc_text[quote["start"]:quote["end"]] == quote["text"]
+
+
+def score_answers(items: list[dict], ask, doc_text) -> dict:
+    """`ask(question, history) -> Answer`; `doc_text(name) -> clean text`."""
+    rows = []
+    for item in items:
+        ans = ask(item["question"], item.get("history") or [])
+        d = ans.to_dict()
+        quotes = d["quotes"]
+        faithful = [quote_faithful(q, doc_text(q["doc"])) for q in quotes]
+        kws = item.get("answer_keywords") or []
+        kw_ok = all(keyword_in(k, d["answer"]) for k in kws) if kws else None
+        ev = item.get("evidence") or []
+        ev_hit = None
+        if ev:
+            ev_hit = any(q["doc"] in item_docs(item) and passage_hits(q["text"], ev, 0.6) or
+                         any(squash(q["text"]) in squash(e) and len(squash(q["text"])) >= 8 for e in ev)
+                         for q in quotes)
+        docs_quoted = {q["doc"] for q in quotes}
+        rows.append({"id": item["id"], "type": item.get("type"), "question": item["question"], "kind": d["kind"],
+                     "keywords_ok": kw_ok, "missing": [k for k in kws if not keyword_in(k, d["answer"])],
+                     "evidence_hit": ev_hit, "faithful": all(faithful), "quotes": quotes,
+                     "all_docs_quoted": set(item_docs(item)) <= docs_quoted if item.get("type") == "compare" else None,
+                     "answer": d["answer"]})
+
+    def share(rs, key):
+        vals = [r[key] for r in rs if r[key] is not None]
+        return sum(1 for v in vals if v) / len(vals) if vals else None
+
+    unans = [r for r in rows if r["type"] == "unanswerable"]
+    others = [r for r in rows if r["type"] != "unanswerable"]
+    n_quotes = sum(len(r["quotes"]) for r in rows)
+    summary = {
+        "keyword_accuracy(fact,list,followup)": share([r for r in rows if r["type"] in ("fact", "list", "followup")],
+                                                      "keywords_ok"),
+        "keyword_accuracy(all answerable)": share(others, "keywords_ok"),
+        "decline_accuracy": (sum(1 for r in unans if r["kind"] == "not_found") / len(unans)) if unans else None,
+        "false_decline_rate": (sum(1 for r in others if r["kind"] == "not_found") / len(others)) if others else None,
+        "quote_faithfulness": (sum(len(r["quotes"]) for r in rows if r["faithful"]) / n_quotes) if n_quotes else 1.0,
+        "evidence_coverage": share(others, "evidence_hit"),
+        "items": len(rows),
+    }
+    by_type = {}
+    for t in sorted({r["type"] for r in rows}):
+        rs = [r for r in rows if r["type"] == t]
+        by_type[t] = {"n": len(rs), "keywords": share(rs, "keywords_ok"), "evidence": share(rs, "evidence_hit")}
+        if t == "compare":
+            by_type[t]["all_zones_quoted"] = share(rs, "all_docs_quoted")
+    summary["by_type"] = by_type
+    return {"summary": summary, "items": rows}
+
+
+def run_eval(bot, path, answers: bool = True) -> dict:
+    items = load_items(path)
+    out = {"retrieval": score_retrieval(items, lambda q: bot.search(q, k=10))}
+    if answers:
+        out["answers"] = score_answers(items, bot.ask, bot.store.document_text)
+    return out
+
+
+def format_report(result: dict) -> str:
+    lines = []
+    r = result["retrieval"]["summary"]
+    lines.append(f"Retrieval ({r['items']} items with evidence)")
+    lines.append("  " + "  ".join(f"{k} {r[k]:.3f}" for k in ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10")))
+    for t, v in r["by_type"].items():
+        lines.append(f"    {t:<12} n={v['n']:<3} hit@5 {v['hit@5']:.3f}")
+    if "answers" in result:
+        a = result["answers"]["summary"]
+        lines.append(f"Answers ({a['items']} items)")
+        for k, v in a.items():
+            if k not in ("by_type", "items"):
+                lines.append(f"  {k:<40} {'-' if v is None else f'{v:.3f}'}")
+        for t, v in a["by_type"].items():
+            extra = "  ".join(f"{k} {'-' if x is None else f'{x:.2f}'}" for k, x in v.items() if k != "n")
+            lines.append(f"    {t:<12} n={v['n']:<3} {extra}")
+        bad = [x for x in result["answers"]["items"] if x["keywords_ok"] is False or
+               (x["type"] == "unanswerable") != (x["kind"] == "not_found") or not x["faithful"]]
+        if bad:
+            lines.append("  misses: " + ", ".join(f"{x['id']}({x['type']})" for x in bad))
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Follow-up questions resolved from the history, with explicit state and no LLM.
+
+The history is a list of {"role", "content"} turns, as the app and the CLI keep it. The state is rebuilt
+from it on every question by replaying the user turns, so that a chain ("长治…营业收入?" → "那税收呢?" →
+"那常德呢?") resolves the same way whatever front end asked.
+
+Rules, each tested:
+- metric switch: "那它的税收收入呢?" keeps zone(s), document(s) and year, changes the metric;
+- zone switch: "那甘肃×高新区呢?" keeps the question and changes the zone (after a comparison, adds it);
+- item reference: "第一点具体是怎么说的?" refers to item N of the previous answer's list;
+- inheritance: a question that names no zone stays in the zone(s) of the conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import cn_to_int
+
+_LEAD = re.compile(r"^(那么|那|那它的|它的|还有|再说说|再问一下|另外|然后|那这个|那该区的?|那他们的?)")
+_TAIL = re.compile(r"(呢|怎么样|如何|情况呢|又是多少|是多少呢)[?？。!！\s]*$")
+_ORDINAL = re.compile(r"第([一二三四五六七八九十\d]+)(点|条|项|个|部分|方面)")
+_QWORDS = re.compile(r"(是多少|有多少|多少|是什么|有哪些|哪些|哪几个|几个|是谁|谁|什么时候|何时|怎么说的?|多大|多高)")
+_ITEM_MARK = re.compile(
+    r"(?:^|[\s,，;；:：。「])(?:([一二三四五六七八九十]+)(?:是|要|、)|[(（]([一二三四五六七八九十\d]+)[)）]|(\d{1,2})[.．、](?!\d))"
+)
+
+
+@dataclass
+class State:
+    zones: list[str] = field(default_factory=list)
+    docs: list[str] = field(default_factory=list)
+    question: str = ""  # the last resolved question
+    years: list[str] = field(default_factory=list)
+    last_list: list[str] = field(default_factory=list)  # items of the previous answer
+    compare: bool = False
+
+
+@dataclass
+class Resolved:
+    query: str  # the question to answer, self-contained
+    docs: list[str] = field(default_factory=list)  # documents to stay in ([] = decide from the query)
+    zones: list[str] = field(default_factory=list)
+    rule: str = "none"  # which rule applied
+    item: str = ""  # for item references: the item's text
+    state: State = field(default_factory=State)
+
+
+def list_items(answer_text: str) -> list[str]:
+    """The enumerated items of an answer ("一是…,二是…", "(一)…", "1.…", "- …" lines), in order."""
+    text = answer_text.strip()
+    marks = list(_ITEM_MARK.finditer(text))
+    items = []
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        item = text[m.end():end].strip(" ,，;；。:：「」\n")
+        if item:
+            items.append(item)
+    if len(items) >= 2:
+        return items
+    bullets = [ln.lstrip("-*• ").strip() for ln in text.splitlines() if re.match(r"^\s*[-*•]\s+", ln)]
+    return bullets
+
+
+def _strip(question: str) -> str:
+    q = question.strip()
+    q = _LEAD.sub("", q)
+    q = _TAIL.sub("", q)
+    return q.strip(" ,，?？")
+
+
+def _ordinal(question: str) -> int | None:
+    m = _ORDINAL.search(question)
+    if not m:
+        return None
+    raw = m.group(1)
+    return int(raw) if raw.isdigit() else cn_to_int(raw)
+
+
+def _scope(question: str, docs_meta: dict[str, dict]):
+    from .retrieval import resolve_scope
+
+    return resolve_scope(question, docs_meta)
+
+
+def resolve_followup(question: str, history: list[dict], docs_meta: dict[str, dict] | None = None) -> Resolved:
+    docs_meta = docs_meta if docs_meta is not None else _bundled_meta()
+    state = State()
+    last_answer = ""
+    for turn in history or []:
+        if turn.get("role") == "user":
+            state = _step(turn.get("content", ""), state, last_answer, docs_meta).state
+        elif turn.get("role") == "assistant":
+            last_answer = turn.get("content", "")
+            items = list_items(last_answer)
+            if items:
+                state.last_list = items
+    return _step(question, state, last_answer, docs_meta)
+
+
+def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, dict]) -> Resolved:
+    from .intent import is_compare_wording
+
+    scope = _scope(question, docs_meta)
+    years = re.findall(r"(?:19|20)\d{2}年?", question)
+    core = _strip(question)
+    for mention in scope.mentions:
+        core = core.replace(mention, "")
+    core = re.sub(r"^(的|那个|那边|这个)+", "", core.strip(" ,，的")).strip()
+    new = State(zones=list(scope.zones), docs=list(scope.docs), question=question, years=years,
+                compare=len(scope.docs) > 1 or is_compare_wording(question))
+    n = _ordinal(question)
+    if n and state.last_list and not scope.docs and n <= len(state.last_list):
+        item = state.last_list[n - 1]
+        new.zones, new.docs, new.years = state.zones, state.docs, state.years
+        new.question = f"{item} {question}"
+        return Resolved(new.question, new.docs, new.zones, "item", item, new)
+    if scope.docs and state.question and len(_QWORDS.sub("", core)) <= 1 and not _QWORDS.search(core):
+        # "那甘肃×高新区呢?": the previous question, about the new zone (added to a comparison)
+        prev = state.question
+        prev_scope = _scope(prev, docs_meta)
+        for mention in sorted(prev_scope.mentions, key=len, reverse=True):
+            prev = prev.replace(mention, "")
+        if state.compare and state.docs:
+            new.docs = state.docs + [d for d in scope.docs if d not in state.docs]
+            new.zones = state.zones + [z for z in scope.zones if z not in state.zones]
+            new.compare = True
+        new.years = state.years
+        new.question = "、".join(scope.mentions) + prev.strip(" ,，的")
+        return Resolved(new.question, new.docs, new.zones, "zone", "", new)
+    if not scope.docs and state.docs:
+        new.zones, new.docs, new.compare = state.zones, state.docs, state.compare
+        new.years = years or state.years
+        if _LEAD.match(question.strip()) or _TAIL.search(question):
+            # "那它的税收收入呢?": same zone and year, the previous question's form, a new metric
+            qword = _QWORDS.search(state.question)
+            year = "" if years else "".join(y if y.endswith("年") else y + "年" for y in state.years[:1])
+            new.question = f"{''.join(state.zones[:1]) or ''}{year}{core}{qword.group(0) if qword else ''}"
+            return Resolved(new.question, new.docs, new.zones, "metric", "", new)
+        new.question = question
+        return Resolved(question, new.docs, new.zones, "inherit", "", new)
+    return Resolved(question, new.docs, new.zones, "none", "", new)
+
+
+def _bundled_meta() -> dict[str, dict]:
+    from .loading import bundled_manifest
+
+    return {name: dict(meta) for name, meta in bundled_manifest().items()}

@@ -1,0 +1,187 @@
+"""Extractive summaries: the outline from the heading tree, then the most central sentences of each part.
+
+Every sentence of a summary is a verbatim quote with its citation; the only other text is the document's
+metadata and the headings' own words. Lengths are budgets in characters of quoted text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .answering import Answer, render_sources
+from .chunking import heading_level, heading_text, sections, split_sentences
+from .text import cn_to_int, normalize, tokenize
+
+BUDGETS = {"short": 300, "medium": 800, "long": 2000}
+_PART = re.compile(r"第([一二三四五六七八九十\d]+)(部分|点|个方面|方面|章)")
+_SUMMARY_WORDS = re.compile(r"(总结|概括|归纳|梳理|讲了什么|说了什么|主要内容|要点|主要思路|内容|一下|帮我|简单|详细一点|详细|"
+                            r"用[一二三四五六七八九十\d]+句话|那篇|这篇|讲话|发言|文件|材料|的|了|吗|呢|讲|说|什么|哪些|那块|那部分|方面)")
+
+
+def length_of(query: str) -> str:
+    if re.search(r"(详细|具体|展开|完整)", query):
+        return "long"
+    if re.search(r"(简单|简要|简短|一句话|两句话|三句话|用[一二三四五六七八九十\d]+句话|简述|概括一下)", query):
+        return "short"
+    return "medium"
+
+
+def sentence_limit(query: str) -> int | None:
+    m = re.search(r"用([一二三四五六七八九十\d]+)句话", query)
+    if not m:
+        return None
+    raw = m.group(1)
+    return int(raw) if raw.isdigit() else cn_to_int(raw)
+
+
+def outline(text: str) -> list[tuple[int, int, int, str]]:
+    """(level, start, end, heading) of every heading, in order."""
+    out = []
+    for para in sections(text):
+        line = text[para.start:para.end]
+        lv = heading_level(line)
+        if lv is None and para.section and para.section[-1].startswith(("01 ", "02 ", "03 ", "04 ", "05 ")) \
+                and line.strip() == para.section[-1][3:].strip():
+            lv = 1
+        if lv:
+            h = heading_text(line).rstrip("…")
+            out.append((lv, para.start, para.start + len(h), h))
+    return out
+
+
+def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The k sentences of text[start:end] whose words are most shared with the rest, with a lead bias."""
+    spans = [(s, e) for s, e in split_sentences(text[start:end], start)
+             if 12 <= len(text[s:e].strip()) <= 220 and heading_level(text[s:e].strip()) is None]
+    if not spans:
+        return []
+    toks = [set(tokenize(text[s:e])) for s, e in spans]
+    freq = Counter(t for ts in toks for t in ts if len(t) > 1)
+    scored = []
+    for i, ((s, e), ts) in enumerate(zip(spans, toks)):
+        central = sum(freq[t] - 1 for t in ts if len(t) > 1) / (1 + len(ts)) ** 0.5
+        position = 1.5 / (1 + i)
+        numbers = 0.5 if re.search(r"\d+(\.\d+)?\s*(亿|万|%|家|个)", text[s:e]) else 0
+        scored.append((central + position + numbers, s, e))
+    scored.sort(reverse=True)
+    chosen: list[tuple[int, int]] = []
+    seen: list[set] = []
+    for _, s, e in scored:
+        ts = set(tokenize(text[s:e]))
+        if (s, e) in exclude or any(len(ts & o) > 0.6 * max(1, len(ts)) for o in seen):
+            continue  # do not repeat a point
+        chosen.append((s, e))
+        seen.append(ts)
+        if len(chosen) >= k:
+            break
+    return sorted(chosen)
+
+
+def pick_document(comp, query: str) -> str | None:
+    if comp.resolved.docs:
+        return comp.resolved.docs[0]
+    chosen, scope = comp.bot.retriever.select_docs(query, comp.filters.get("zone"), comp.filters.get("doc"))
+    if scope.docs:
+        return scope.docs[0]
+    if len(chosen) == 1:
+        return next(iter(chosen))
+    hits = comp.retrieve(k=3, query=query)
+    return hits[0].doc if hits else None
+
+
+def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) -> Answer:
+    text = comp.text(doc)
+    meta = comp.meta(doc)
+    length = length or length_of(query)
+    budget = BUDGETS[length]
+    max_sents = sentence_limit(query)
+    heads = outline(text)
+    top_level = min((lv for lv, *_ in heads), default=None)
+    parts = [(s, e, h) for lv, s, e, h in heads if lv == top_level]
+    # a request for one part: "第二部分", or a topic ("营商环境那块", "总的指导思想")
+    section_span = None
+    m = _PART.search(query)
+    if m and parts:
+        raw = m.group(1)
+        n = int(raw) if raw.isdigit() else cn_to_int(raw)
+        if n and 1 <= n <= len(parts):
+            s = parts[n - 1][0]
+            e = parts[n][0] if n < len(parts) else len(text)
+            section_span = (s, e, parts[n - 1][2])
+    topic = _SUMMARY_WORDS.sub("", query)
+    for mention in comp.bot.retriever.select_docs(query)[1].mentions:
+        topic = topic.replace(mention, "")
+    topic = re.sub(r"[\s?？,，。!！、]+", "", topic)
+    topic = re.sub(r"(19|20)\d{2}年?", "", topic)
+    if section_span is None and len(topic) >= 2:
+        hits = comp.retrieve(k=3, docs=[doc], query=topic)
+        if hits:
+            h = hits[0]
+            # the smallest heading section holding the best passage, else the passage's paragraph
+            enclosing = [(lv, s, e_, hd) for lv, s, e_, hd in heads if s <= h.start]
+            if enclosing and h.section:
+                lv, s, _, hd = enclosing[-1]
+                nxt = next((s2 for lv2, s2, _, _ in heads if s2 > s and lv2 <= lv), len(text))
+                section_span = (s, nxt, hd)
+            else:
+                para_start = text.rfind("\n", 0, h.start) + 1
+                para_end = text.find("\n", h.end)
+                section_span = (para_start, len(text) if para_end < 0 else para_end, "")
+    quotes = []
+    lines = []
+    title = meta.get("title", doc)
+    who = " · ".join(str(x) for x in (meta.get("zone"), meta.get("speaker"), meta.get("date") or meta.get("year"),
+                                      meta.get("kind")) if x)
+    lines.append(f"**《{title}》**（{who}）")
+    used = 0
+    if section_span:
+        s, e, hd = section_span
+        k = max_sents or {"short": 3, "medium": 6, "long": 12}[length]
+        sents = central_sentences(text, s, e, k, set())
+        if hd:
+            lines.append(f"\n**{hd}**\n")
+        for s2, e2 in sents:
+            if used + (e2 - s2) > budget and quotes:
+                break
+            quotes.append(comp.quote(doc, s2, e2, hd))
+            used += e2 - s2
+            lines.append(f"- 「{quotes[-1].text}」[{len(quotes)}]")
+        kind = "summary"
+    else:
+        if parts:
+            refs = []
+            for s0, e0, h in parts:
+                quotes.append(comp.quote(doc, s0, e0, h))
+                refs.append(f"「{quotes[-1].text}」[{len(quotes)}]")
+            lines.append("\n**结构**：" + "；".join(refs))
+        per_part = max_sents and max(1, max_sents // max(1, len(parts))) or {"short": 1, "medium": 2, "long": 4}[length]
+        spans = []
+        bounds = [(parts[i][0], parts[i + 1][0] if i + 1 < len(parts) else len(text), parts[i][2])
+                  for i in range(len(parts))] or [(0, len(text), "")]
+        if parts and parts[0][0] > 200:
+            bounds.insert(0, (0, parts[0][0], "开场"))
+        for s, e, hd in bounds:
+            spans.append((hd, central_sentences(text, s, e, per_part, set())))
+        for hd, sents in spans:
+            if hd:
+                lines.append(f"\n**{hd}**")
+            for s2, e2 in sents:
+                if (used + (e2 - s2) > budget and quotes) or (max_sents and len(quotes) >= max_sents):
+                    break
+                quotes.append(comp.quote(doc, s2, e2, hd))
+                used += e2 - s2
+                lines.append(f"- 「{quotes[-1].text}」[{len(quotes)}]")
+        kind = "summary"
+    lines.append("\n**出处**\n\n" + render_sources(quotes))
+    ans = Answer(kind, "\n".join(lines), quotes, query)
+    ans.extras["outline"] = [h for _, _, h in parts]
+    ans.extras["doc"] = doc
+    return ans
+
+
+def summarize_request(comp, query: str) -> Answer:
+    doc = pick_document(comp, query)
+    if doc is None:
+        return comp.not_found(query, "没有找到要总结的文档", [])
+    return summarize_doc(comp, doc, query)
