@@ -198,12 +198,23 @@ class Composer:
         return out
 
     def score_sentence(self, sent: _Sent, terms: list[str], want_number: bool, years: list[str]) -> float:
-        body = normalize(self.text(sent.doc)[sent.start:sent.end])
+        text = self.text(sent.doc)
+        body = normalize(text[sent.start:sent.end])
+        # the paragraph's opening sentence is context ("主要预期目标是: …; 固定资产投资额238亿元,增长10%;")
+        para_start = text.rfind("\n", 0, sent.start) + 1
+        lead = normalize(text[para_start:min(sent.start, para_start + 120)])
         weight = sum(min(len(t), 4) for t in terms) or 1
-        got = sum(min(len(t), 4) for t in terms if t in body)
+        got = sum(min(len(t), 4) * (1.0 if t in body else 0.5 if t in lead else 0.0) for t in terms)
         score = got / weight
         if want_number and _NUM.search(body):
             score += 0.25
+            q = self.query
+            asks_rate = bool(re.search(r"(增长|增速|增幅|百分|比例|占比|份额|%)", q))
+            asks_target = bool(re.search(r"(目标|计划|打算|力争|预期)", q))
+            if not asks_rate and re.search(r"\d\s*(亿|万|元|平方公里|家)", body):
+                score += 0.1  # "是多少" of an amount: the amount, not its growth rate
+            if not asks_target and re.search(r"(目标|预期|力争)", body + lead):
+                score -= 0.15  # a plan is not a result
         for y in years:
             if y in body:
                 score += 0.1

@@ -29,7 +29,7 @@ _CLAUSE_END = re.compile(r"[,，、:：]")
 
 def heading_level(line: str) -> int | None:
     line = line.strip()
-    if not line or len(line) > 400:
+    if not line:
         return None
     for pattern, level in _HEADING_PATTERNS:
         if pattern.match(line):

@@ -14,7 +14,7 @@ from .text import normalize
 
 _CN = "一二三四五六七八九十"
 _LEAD = re.compile(rf"([{_CN}两\d]+|几)\s*(个方面|方面|项|条|大|点|个|件|类)|以下|如下")
-_INLINE = re.compile(rf"(?:^|(?<=[。；;！!？?\n]))\s*([{_CN}]{{1,2}})(是|要|个是|方面)")
+_INLINE = re.compile(rf"(?:^|(?<=[。；;！!？?\n：:]))\s*([{_CN}]{{1,2}})(是|要|个是|方面)")
 _DASH = re.compile(r"(?:^|(?<=\n))——")
 
 
@@ -84,17 +84,49 @@ def _inline_items(comp, doc: str, start: int, end_limit: int) -> list:
     return items if len(items) >= 2 else []
 
 
+def _overlap(terms: list[str], text: str) -> float:
+    body = normalize(text)
+    weight = sum(min(len(t), 4) for t in terms) or 1
+    return sum(min(len(t), 4) for t in terms if t in body) / weight
+
+
+def _siblings(comp, doc: str, start: int) -> tuple[list, str]:
+    """The headings at the level of the heading at `start`, under the same parent; and the parent's lead."""
+    text = comp.text(doc)
+    paras = sections(text)
+    idx = next((i for i, p in enumerate(paras) if p.start <= start < p.end + 1), None)
+    if idx is None:
+        return [], ""
+    level = heading_level(text[paras[idx].start:paras[idx].end])
+    if not level:
+        return [], ""
+    parent = paras[idx].section[:-1]
+    group = [p for p in paras if p.section[:-1] == parent and heading_level(text[p.start:p.end]) == level
+             and len(p.section) == len(paras[idx].section)]
+    items = [comp.quote(doc, p.start, _first_sentence(text, p.start, p.end), " › ".join(p.section)) for p in group]
+    first = group[0].start if group else start
+    lead_start = max(0, text.rfind("\n", 0, max(0, first - 1)))
+    return items, text[lead_start:first]
+
+
 def find_list(comp, hits):
     terms = comp.key_terms(comp.query)
-    # A. a lead sentence announcing the list, then its items
-    for h in hits[:3]:
+    candidates = []  # (score, items, lead quote or None)
+    for rank, h in enumerate(hits[:4]):
         text = comp.text(h.doc)
+        # inline families: 一是/二是, 一要/二要 …
+        for m in _INLINE.finditer(text, max(0, h.start - 1), h.end):
+            if m.group(1) != "一":
+                continue
+            items = _inline_items(comp, h.doc, m.start(1), h.end)
+            if len(items) >= 2:
+                context = text[max(0, m.start(1) - 100):m.start(1)]
+                candidates.append((rank, items, context, None))
+        # a lead sentence announcing a count or "以下", then headings right after it
         for s, e in split_sentences(h.text, h.start):
             sent = text[s:e]
             m = _LEAD.search(sent)
-            if not m or not any(t in normalize(sent) for t in terms):
-                continue
-            if heading_level(sent) is not None and not sent.rstrip().endswith((":", "：")):
+            if not m or len(sent) > 120:
                 continue
             raw = m.group(1) if m.lastindex else None
             count = None
@@ -104,25 +136,27 @@ def find_list(comp, hits):
                 from .text import cn_to_int
 
                 count = cn_to_int(raw.replace("两", "二"))
-            inline = _inline_items(comp, h.doc, e, e + 4000)
+            if count is not None and not 2 <= count <= 12:
+                continue
             heads = _heading_items(comp, h.doc, e, count)
-            items = heads if len(heads) >= 2 and (not inline or heads[0].start < inline[0].start) else inline
+            if len(heads) >= 2 and heads[0].start - e <= 40:
+                candidates.append((rank, heads, sent, comp.quote(h.doc, s, e, h.section)))
+        # the hit opens a numbered part: its sibling parts
+        if int(h.meta.get("head", 0)) >= 2:
+            items, lead = _siblings(comp, h.doc, h.start)
             if len(items) >= 2:
-                lead = comp.quote(h.doc, s, e, h.section)
-                return items, lead, h.doc
-    # B. inline markers in the best passages
-    for h in hits[:2]:
-        text = comp.text(h.doc)
-        m = next((m for m in _INLINE.finditer(text, h.start, h.end) if m.group(1) == "一"), None)
-        if m:
-            items = _inline_items(comp, h.doc, m.start(1), h.end)
-            if len(items) >= 2:
-                return items, None, h.doc
-    # C. a paragraph of parallel sentences: the best passage's sentences, in order
-    h = hits[0]
-    text = comp.text(h.doc)
-    spans = [(s, e) for s, e in split_sentences(h.text, h.start) if len(text[s:e].strip()) > 4]
-    if len(spans) < 2:
+                candidates.append((rank + 0.5, items, lead, None))
+        # parallel sentences without markers
+        spans = [(s, e) for s, e in split_sentences(h.text, h.start) if len(text[s:e].strip()) > 4]
+        if len(spans) >= 2 and rank <= 2:
+            items = [comp.quote(h.doc, s, e, h.section) for s, e in spans[:8]]
+            candidates.append((rank + 0.3, items, "", None))
+    if not candidates:
         return None
-    items = [comp.quote(h.doc, s, e, h.section) for s, e in spans[:8]]
-    return items, None, h.doc
+    def score(c):
+        rank, items, context, _ = c
+        item_rel = sum(1 for q in items if _overlap(terms, q.text) > 0) / len(items)
+        return _overlap(terms, context) + item_rel - 0.15 * rank + (0.2 if c[3] is not None else 0)
+    best = max(candidates, key=score)
+    _, items, _, lead = best
+    return items, lead, items[0].doc
