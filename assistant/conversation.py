@@ -65,7 +65,10 @@ def list_items(answer_text: str) -> list[str]:
 
 def _strip(question: str) -> str:
     q = question.strip()
-    q = _LEAD.sub("", q)
+    prev = None
+    while prev != q:  # "那它的…" = "那" + "它的"
+        prev = q
+        q = _LEAD.sub("", q).strip()
     q = _TAIL.sub("", q)
     return q.strip(" ,，?？")
 
