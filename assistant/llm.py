@@ -180,7 +180,7 @@ def describe_error(exc: BaseException, timeout: float, url: str) -> str:
         return exc.reason
     names = {c.__name__ for c in type(exc).__mro__}
     if names & {"APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout", "TimeoutError"}:
-        return f"请求超时（{timeout:g} 秒）"
+        return f"请求超时，{timeout:g} 秒内没有响应"
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         return f"HTTP {status}"
@@ -461,6 +461,8 @@ def llm_answer(composer) -> Answer:
         chat = chat_model(settings)
         message = chat.invoke(build_messages(composer.query, hits))
         raw = _text_of(message)
+        if not raw.strip():
+            raise LLMUnavailable("模型返回了空回答")
     except Exception as exc:  # endpoint problems never reach the caller
         error = exc if isinstance(exc, LLMUnavailable) else None
         reason = describe_error(exc, settings.llm_timeout, base_url())
@@ -494,9 +496,11 @@ def llm_stream(composer):
         return
     parts: list[str] = []
     started = False
+    finished = False
     try:
         chat = chat_model(settings)
         for chunk in chat.stream(build_messages(composer.query, hits)):
+            finished = finished or bool((getattr(chunk, "response_metadata", None) or {}).get("finish_reason"))
             piece = _text_of(chunk)
             if not piece:
                 continue
@@ -505,6 +509,8 @@ def llm_stream(composer):
                 yield "**回答**："
             parts.append(piece)
             yield piece
+        if not "".join(parts).strip():
+            raise LLMUnavailable("响应中断，没有收到回答" if not finished else "模型返回了空回答")
     except Exception as exc:  # endpoint problems never reach the caller
         error = exc if isinstance(exc, LLMUnavailable) else None
         reason = describe_error(exc, settings.llm_timeout, base_url())
@@ -519,6 +525,9 @@ def llm_stream(composer):
     ans, checked = _finish(composer, spec, hits, raw)
     composer.last_answer = ans
     tail = []
+    if not finished:  # the stream ended without a finish reason: the connection dropped mid-answer
+        ans.flags.append("llm_incomplete")
+        tail.append("⚠️ 模型的回答在传输中中断，以下只核对了已收到的部分。")
     if ans.kind == "not_found":
         if checked.removed:
             tail.append(_notice(checked.removed))
