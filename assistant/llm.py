@@ -185,7 +185,14 @@ def describe_error(exc: BaseException, timeout: float, url: str) -> str:
     if isinstance(status, int):
         return f"HTTP {status}"
     if names & {"APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError", "OSError"}:
-        return f"无法连接 {_safe_url(url)}"
+        chain = set()
+        cause = exc
+        while cause is not None and len(chain) < 40:
+            chain |= {c.__name__ for c in type(cause).__mro__}
+            cause = cause.__cause__ or cause.__context__
+        if chain & {"ConnectError", "ConnectionRefusedError", "gaierror"}:
+            return f"无法连接 {_safe_url(url)}"
+        return f"连接被中断：{_safe_url(url)}"
     return redact(f"{type(exc).__name__}")
 
 

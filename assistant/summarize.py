@@ -44,6 +44,8 @@ def outline(text: str) -> list[tuple[int, int, int, str]]:
         if lv is None and para.section and para.section[-1].startswith(("01 ", "02 ", "03 ", "04 ", "05 ")) \
                 and line.strip() == para.section[-1][3:].strip():
             lv = 1
+        if lv and re.fullmatch(r"0\d", line.strip()):
+            continue  # "01": the heading is the line after it
         if lv:
             h = heading_text(line).rstrip("…")
             out.append((lv, para.start, para.start + len(h), h))
@@ -55,6 +57,9 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
     spans = [(s, e) for s, e in split_sentences(text[start:end], start)
              if 12 <= len(text[s:e].strip()) <= 220 and heading_level(text[s:e].strip()) is None]
     if not spans:
+        spans = [(s, e) for s, e in split_sentences(text[start:end], start)
+                 if len(text[s:e].strip()) >= 12 and heading_level(text[s:e].strip()) is None]
+    if not spans:
         return []
     toks = [set(tokenize(text[s:e])) for s, e in spans]
     freq = Counter(t for ts in toks for t in ts if len(t) > 1)
@@ -63,7 +68,8 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
         central = sum(freq[t] - 1 for t in ts if len(t) > 1) / (1 + len(ts)) ** 0.5
         position = 1.5 / (1 + i)
         numbers = 0.5 if re.search(r"\d+(\.\d+)?\s*(亿|万|%|家|个)", text[s:e]) else 0
-        scored.append((central + position + numbers, s, e))
+        slogans = 0.5 if re.search(r"“[^”]{2,12}”", text[s:e]) else 0  # named strategies: “一极两区三基地”
+        scored.append((central + position + numbers + slogans, s, e))
     scored.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     seen: list[set] = []
@@ -114,7 +120,9 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
         topic = topic.replace(mention, "")
     topic = re.sub(r"[\s?？,，。!！、]+", "", topic)
     topic = re.sub(r"(19|20)\d{2}年?", "", topic)
-    if section_span is None and len(topic) >= 2:
+    labels = " ".join(str(meta.get(k, "")) for k in ("title", "subtitle", "meeting", "kind", "speaker", "zone", "page_title"))
+    topic_terms = [t for t in tokenize(topic) if t not in tokenize(labels) and t not in ("会", "会上", "工作会", "工作")]
+    if section_span is None and topic_terms:
         hits = comp.retrieve(k=3, docs=[doc], query=topic)
         if hits:
             h = hits[0]
@@ -124,10 +132,15 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
                 lv, s, _, hd = enclosing[-1]
                 nxt = next((s2 for lv2, s2, _, _ in heads if s2 > s and lv2 <= lv), len(text))
                 section_span = (s, nxt, hd)
-            else:
-                para_start = text.rfind("\n", 0, h.start) + 1
-                para_end = text.find("\n", h.end)
-                section_span = (para_start, len(text) if para_end < 0 else para_end, "")
+            else:  # the paragraph of the passage that matches the topic best
+                best = None
+                pos = h.start
+                for para in h.text.split("\n"):
+                    score = sum(1 for t in topic_terms if t in normalize(para))
+                    if best is None or score > best[0]:
+                        best = (score, pos, pos + len(para))
+                    pos += len(para) + 1
+                section_span = (best[1], best[2], "")
     quotes = []
     lines = []
     title = meta.get("title", doc)
@@ -163,9 +176,24 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
             bounds.insert(0, (0, parts[0][0], "开场"))
         for s, e, hd in bounds:
             spans.append((hd, central_sentences(text, s, e, per_part, set())))
+        subs: dict[str, list] = {}
+        for lv, s0, e0, h in heads:
+            if top_level is not None and lv > top_level and length != "short":
+                part = max((p for p in parts if p[0] <= s0), default=None, key=lambda p: p[0])
+                if part:
+                    subs.setdefault(part[2], []).append((lv, s0, e0, h))
+        for key, found in subs.items():  # the first level below the part's own
+            child = min(lv for lv, *_ in found)
+            subs[key] = [(s0, e0, h) for lv, s0, e0, h in found if lv == child]
         for hd, sents in spans:
             if hd:
                 lines.append(f"\n**{hd}**")
+            if subs.get(hd):
+                refs = []
+                for s0, e0, h in subs[hd][:8]:
+                    quotes.append(comp.quote(doc, s0, e0, hd))
+                    refs.append(f"「{quotes[-1].text}」[{len(quotes)}]")
+                lines.append("- 要点：" + "；".join(refs))
             for s2, e2 in sents:
                 if (used + (e2 - s2) > budget and quotes) or (max_sents and len(quotes) >= max_sents):
                     break
