@@ -181,10 +181,13 @@ def _strip_chrome(raw: str) -> tuple[list[str], dict]:
         if m:
             template_titles.add(m.group(2).strip())
     out: list[str] = []
+    seen_body = False  # header rows (dates, sources) only come before the first body paragraph
     for i, ln in enumerate(lines):
         if not ln:
             out.append("")
             continue
+        if len(ln) > 60:
+            seen_body = True
         if _is_part_number(lines, i):
             out.append(ln)
             continue
@@ -196,7 +199,7 @@ def _strip_chrome(raw: str) -> tuple[list[str], dict]:
                 key, value = m.group(1), m.group(2).strip()
                 _read_meta_row(header, key, value)
                 continue
-            if _DATE_SOURCE.match(ln) and i < 40:
+            if _DATE_SOURCE.match(ln) and i < 40 and not seen_body:
                 header.setdefault("published", _iso_date(ln))
                 src = re.search(r"来源[:：]\s*(.+)$", ln)
                 if src:
@@ -370,6 +373,8 @@ def extract_metadata(text: str, header: dict | None = None) -> dict:
             continue
         if p.endswith(("。", "：", ":")):
             break
+        if title_lines and re.fullmatch(f"[{CJK}]{{2,4}}", re.sub(r"\s+", "", p)):
+            break  # a name line after the title: the speaker
         title_lines.append(p)
     if len(title_lines) > 2:
         title_lines = title_lines[-2:]

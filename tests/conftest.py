@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_EVAL = Path("/work/shared/eval/dev.jsonl")
+DEV_EVAL = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl",
+                 Path("/work/shared/eval/dev.jsonl")) if p.exists()), Path("/work/shared/eval/dev.jsonl"))
 
 
 def _console_script(name: str) -> str:
