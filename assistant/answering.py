@@ -418,21 +418,29 @@ def _prepare(bot, question: str, history: list[dict]) -> Resolved:
     return resolve_followup(question, history, bot.store.documents())
 
 
-def answer(bot, question: str, history: list[dict], **filters) -> Answer:
-    resolved = _prepare(bot, question, history)
-    composer = Composer(bot, resolved, filters)
+def _route(composer: "Composer", resolved: Resolved) -> Answer | None:
+    """The answers decided before composing: an unknown zone, or a comparison of several zones."""
+    bot = composer.bot
     scope = bot.retriever.select_docs(resolved.query)[1]
     if scope.unknown_zones and not resolved.docs:
         known = "、".join(sorted({m.get("zone", "") for m in composer.docs_meta.values() if m.get("zone")}))
         return Answer("not_found",
                       f"**文档中没有找到答案。** 语料中没有关于「{'、'.join(scope.unknown_zones)}」的文档。\n\n"
                       f"现有园区：{known}。可以在侧栏上传该园区的文档后再问。", [], resolved.query)
-    if len(resolved.docs) > 1 or (is_compare_wording(resolved.query) and (len(scope.docs) > 1 or _all_docs(resolved.query))):
+    several_zones = len(set(resolved.zones)) > 1
+    if several_zones or (is_compare_wording(resolved.query) and (len(set(scope.zones)) > 1 or _all_docs(resolved.query))):
         from .compare import compare_request
 
-        ans = compare_request(composer, resolved)
-        if ans is not None:
-            return ans
+        return compare_request(composer, resolved)
+    return None
+
+
+def answer(bot, question: str, history: list[dict], **filters) -> Answer:
+    resolved = _prepare(bot, question, history)
+    composer = Composer(bot, resolved, filters)
+    routed = _route(composer, resolved)
+    if routed is not None:
+        return routed
     if bot.settings.llm:
         from .llm import llm_answer
 
@@ -450,8 +458,13 @@ def stream_answer(bot, question: str, history: list[dict], **filters):
         from .llm import llm_stream
 
         resolved = _prepare(bot, question, history)
-        yield from llm_stream(Composer(bot, resolved, filters))
-        return
-    ans = answer(bot, question, history, **filters)
+        composer = Composer(bot, resolved, filters)
+        routed = _route(composer, resolved)
+        if routed is None:
+            yield from llm_stream(composer)
+            return
+        ans = routed
+    else:
+        ans = answer(bot, question, history, **filters)
     for piece in re.split(r"(?<=\n)", ans.text):
         yield piece

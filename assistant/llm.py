@@ -185,9 +185,11 @@ def describe_error(exc: BaseException, timeout: float, url: str) -> str:
     if isinstance(status, int):
         return f"HTTP {status}"
     if names & {"APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError", "OSError"}:
-        chain = set()
-        cause = exc
-        while cause is not None and len(chain) < 40:
+        chain: set[str] = set()
+        cause: BaseException | None = exc
+        for _ in range(10):  # the library error wraps the transport's (httpx, then socket)
+            if cause is None:
+                break
             chain |= {c.__name__ for c in type(cause).__mro__}
             cause = cause.__cause__ or cause.__context__
         if chain & {"ConnectError", "ConnectionRefusedError", "gaierror"}:
@@ -278,8 +280,9 @@ def locate(text: str, quote: str, near: int = 0) -> tuple[int, int] | None:
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence(s) a span lies in: from the end of the sentence before to the end of its last one."""
     left = max(text.rfind(ch, 0, start) for ch in "。！？!?\n")
-    rights = [i for i in (text.find(ch, end) for ch in "。！？!?\n") if i >= 0]
+    rights = [i for i in (text.find(ch, max(start, end - 1)) for ch in "。！？!?\n") if i >= 0]
     right = min(rights) + 1 if rights else len(text)
     return text[left + 1:right]
 
@@ -390,7 +393,7 @@ def _clean_prose(segment: str, quoted: str, system: str, out: Checked) -> str:
     kept = []
     for clause in clauses:
         bare = squash(_CITE_RE.sub("", clause))
-        if len(bare) >= 10 and bare in system:
+        if len(bare.replace(squash(NOT_FOUND), "")) >= 12 and bare in system:
             out.prompt_leak = True
             continue
         figures = [m.group(1) for m in _FIGURE.finditer(normalize(clause))]

@@ -76,16 +76,15 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory):
+def bot(tmp_path_factory, shared_cache):
     root = tmp_path_factory.mktemp("llm_corpus")
     for name, text in DOCS.items():
         (root / name).write_text(text, "utf-8")
-    cache = tmp_path_factory.getbasetemp() / "embedding-cache"  # one cache for the session
-    settings = Settings(home=root / "home", auto_ingest=False, cache_dir=cache, llm="openai:test-model",
+    settings = Settings(home=root / "home", auto_ingest=False, cache_dir=shared_cache, llm="openai:test-model",
                         llm_timeout=2)
     assistant = Assistant(settings)
     report = assistant.ingest(sorted(root.glob("*.txt")))
-    assert report.ok() if callable(getattr(report, "ok", None)) else report.ok, report
+    assert [r.status for r in report.results] == ["added"] * 3, report
     return assistant
 
 
@@ -307,14 +306,27 @@ def test_connection_closed_falls_back(bot, server):
     assert_no_key(ans)
 
 
+def _forget_imported_providers() -> None:
+    from langchain.chat_models import base
+
+    clear = getattr(getattr(base, "_get_chat_model_creator", None), "cache_clear", None)
+    if clear:  # LangChain caches the imported provider class
+        clear()
+
+
 def test_missing_langchain_openai_names_the_install(bot, monkeypatch):
     reset_models()
+    _forget_imported_providers()
     monkeypatch.setitem(sys.modules, "langchain_openai", None)
-    ans = ask(bot)
+    try:
+        ans = ask(bot)
+    finally:
+        monkeypatch.undo()
+        reset_models()
+        _forget_imported_providers()
     assert "llm_not_installed" in ans.flags
-    assert "pip install -e '.[llm]'" in ans.text
+    assert "未安装 langchain-openai" in ans.text and "pip install -e '.[llm]'" in ans.text
     assert "358.26" in ans.text
-    reset_models()
 
 
 def test_chat_model_is_cached_per_spec_and_endpoint(bot, monkeypatch):
@@ -421,7 +433,9 @@ def test_stream_cut_mid_answer(bot, server):
     # whatever the client library makes of the dropped connection, nothing unverified is presented
     for q in ans.quotes:
         assert squash(q.text) in squash(doc_text(bot, q.doc))
-    assert "llm_incomplete" in ans.flags or "llm_error" in ans.flags, (ans.flags, joined)
+    assert "llm_incomplete" in ans.flags, (ans.flags, joined)
+    assert "传输中中断" in joined
+    assert TAX not in joined  # the server never sent it
 
 
 def test_stream_not_found(bot, server):
@@ -499,13 +513,18 @@ def test_prompt_leak_is_dropped(bot, server):
 
 
 def test_assistant_ask_and_stream_use_the_llm(bot, server):
-    server.push(reply=lambda body: f"「{GOOD}」[{cite(body, GOOD)}]")
-    ans = bot.ask(QUESTION)
-    assert ans.kind == "answer" and ans.extras.get("model") == "openai:test-model"
-    assert [squash(q.text) for q in ans.quotes] == [squash(GOOD)]
-    server.push(reply=lambda body: f"「{GOOD}」[{cite(body, GOOD)}]")
-    joined = "".join(bot.stream(QUESTION))
-    assert GOOD in joined and "**出处**" in joined
+    """answering.answer / stream_answer route to the LLM composer when Settings.llm is set. (A zone with
+    one document: answering routes a question whose zone resolves to several documents to comparison.)"""
+    question = "河西经开区2020年进出口总额是多少？"
+    fact = "河西经开区进出口总额43.2亿元，下降3.5%。"
+    server.push(reply=lambda body: f"「{fact}」[{cite(body, fact)}]")
+    ans = bot.ask(question)
+    assert ans.kind == "answer" and ans.extras.get("model") == "openai:test-model", ans.text
+    assert [squash(q.text) for q in ans.quotes] == [squash(fact)]
+    assert_offsets(bot, ans)
+    server.push(reply=lambda body: f"「{fact}」[{cite(body, fact)}]")
+    joined = "".join(bot.stream(question))
+    assert fact in joined and "**出处**" in joined
     assert len(server.requests) == 2 and server.last["body"]["stream"] is True
 
 
@@ -564,3 +583,11 @@ def test_locate_round_trips(text, data):
     span = locate(text, squashed[i:j])
     assert span is not None
     assert squash(text[span[0]:span[1]]) == squashed[i:j]
+
+
+def test_a_quote_next_to_the_injection_is_still_accepted(bot, server):
+    intro = "为做好长安高新区企业服务工作，现将有关事项通知如下。"
+    server.push(reply=lambda body: f"「{intro}」[{cite(body, intro)}]")
+    ans = ask(bot, "长安高新区企业服务通知讲了什么？")
+    assert ans.kind == "answer" and ans.flags == [], ans.text
+    assert_offsets(bot, ans)
