@@ -51,6 +51,22 @@ class Assistant:
 
         return answer(self, question, history or [], **filters)
 
+    def summarize(self, doc: str, length: str = "medium", request: str = ""):
+        """Summary of one document, named by file name or loosely ("常德", "务虚会那篇")."""
+        from .answering import Composer
+        from .conversation import Resolved
+        from .errors import QueryError
+        from .summarize import BUDGETS, pick_document, summarize_doc
+
+        if length not in BUDGETS:
+            raise QueryError(f"未知的长度 {length!r}；可用: {', '.join(BUDGETS)}。")
+        docs = self.documents()
+        comp = Composer(self, Resolved(request or doc), {})
+        name = doc if doc in docs else pick_document(comp, doc)
+        if name is None or name not in docs:
+            raise QueryError(f"找不到文档 {doc!r}。用 `assistant docs` 查看已有文档。")
+        return summarize_doc(comp, name, request, length)
+
     def stream(self, question: str, history: list[dict] | None = None, **filters):
         from .answering import stream_answer
 

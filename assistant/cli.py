@@ -128,6 +128,19 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_summarize(args) -> int:
+    bot = _assistant()
+    ans = bot.summarize(args.doc, args.length)
+    if args.json:
+        out = ans.to_dict()
+        out["outline"] = ans.extras.get("outline", [])
+        out["figures"] = ans.extras.get("figures", [])
+        _print_json(out)
+    else:
+        print(ans.text)
+    return 0
+
+
 def cmd_eval(args) -> int:
     from .evaluate import run_eval
 
@@ -181,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--history", help="JSON file: [{role, content}, ...]")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("summarize", help="an extractive summary of one document: outline, points, key figures")
+    s.add_argument("doc", help="file name, or a loose name: 常德 / 务虚会那篇 / 张志刚")
+    s.add_argument("--length", choices=["short", "medium", "long"], default="medium")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_summarize)
 
     s = sub.add_parser("eval", help="score retrieval and answers on a JSONL eval file")
     s.add_argument("file")

@@ -52,10 +52,26 @@ def outline(text: str) -> list[tuple[int, int, int, str]]:
     return out
 
 
-def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tuple[int, int]]) -> list[tuple[int, int]]:
+def body_start(text: str) -> int:
+    """Where the body begins: after the title block (title, subtitle, speaker, date, "同志们:")."""
+    pos = 0
+    for line in text.split("\n")[:12]:
+        if len(line) > 60 or heading_level(line):
+            break
+        pos += len(line) + 1
+        if line.startswith(("同志们", "各位")):
+            break
+    return min(pos, len(text))
+
+
+def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tuple[int, int]],
+                      max_len: int = 220) -> list[tuple[int, int]]:
     """The k sentences of text[start:end] whose words are most shared with the rest, with a lead bias."""
     spans = [(s, e) for s, e in split_sentences(text[start:end], start)
-             if 12 <= len(text[s:e].strip()) <= 220 and heading_level(text[s:e].strip()) is None]
+             if 12 <= len(text[s:e].strip()) <= max_len and heading_level(text[s:e].strip()) is None]
+    if not spans and max_len < 220:
+        spans = [(s, e) for s, e in split_sentences(text[start:end], start)
+                 if 12 <= len(text[s:e].strip()) <= 220 and heading_level(text[s:e].strip()) is None]
     if not spans:
         spans = [(s, e) for s, e in split_sentences(text[start:end], start)
                  if len(text[s:e].strip()) >= 12 and heading_level(text[s:e].strip()) is None]
@@ -69,7 +85,8 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
         position = 1.5 / (1 + i)
         numbers = 0.5 if re.search(r"\d+(\.\d+)?\s*(亿|万|%|家|个)", text[s:e]) else 0
         slogans = 0.5 if re.search(r"“[^”]{2,12}”", text[s:e]) else 0  # named strategies: “一极两区三基地”
-        scored.append((central + position + numbers + slogans, s, e))
+        topic = 0.7 if s == 0 or text[s - 1] == "\n" else 0  # a paragraph's first sentence states its point
+        scored.append((central + position + numbers + slogans + topic, s, e))
     scored.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     seen: list[set] = []
@@ -82,6 +99,23 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
         if len(chosen) >= k:
             break
     return sorted(chosen)
+
+
+def key_figures(text: str, n: int) -> list:
+    """The n most telling figures, in document order: named indicators with amounts first."""
+    from .answering import METRICS
+    from .figures import extract_figures
+
+    figs = extract_figures(text)
+
+    def priority(item):
+        i, f = item
+        named = any(f.indicator.endswith(m) for m in METRICS)
+        amount = bool(f.value) and f.unit not in ("家", "个", "项", "人", "户", "名")
+        return (not named, not amount, f.kind != "实绩", i)
+
+    chosen = sorted(enumerate(figs), key=priority)[:n]
+    return [f for _, f in sorted(chosen, key=lambda x: x[0])]
 
 
 def pick_document(comp, query: str) -> str | None:
@@ -170,12 +204,14 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
             lines.append("\n**结构**：" + "；".join(refs))
         per_part = max_sents and max(1, max_sents // max(1, len(parts))) or {"short": 1, "medium": 2, "long": 4}[length]
         spans = []
+        start0 = body_start(text)
         bounds = [(parts[i][0], parts[i + 1][0] if i + 1 < len(parts) else len(text), parts[i][2])
-                  for i in range(len(parts))] or [(0, len(text), "")]
-        if parts and parts[0][0] > 200:
-            bounds.insert(0, (0, parts[0][0], "开场"))
+                  for i in range(len(parts))] or [(start0, len(text), "")]
+        if parts and parts[0][0] - start0 > 200:
+            bounds.insert(0, (start0, parts[0][0], "开场"))
+        max_len = max(50, budget // (len(bounds) * per_part)) if length == "short" else 220
         for s, e, hd in bounds:
-            spans.append((hd, central_sentences(text, s, e, per_part, set())))
+            spans.append((hd, central_sentences(text, s, e, per_part, set(), max_len)))
         subs: dict[str, list] = {}
         for lv, s0, e0, h in heads:
             if top_level is not None and lv > top_level and length != "short":
@@ -185,6 +221,9 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
         for key, found in subs.items():  # the first level below the part's own
             child = min(lv for lv, *_ in found)
             subs[key] = [(s0, e0, h) for lv, s0, e0, h in found if lv == child]
+        n_body = 0
+        if max_sents:  # "用三句话": the parts' best sentences, first parts first
+            spans = [(hd, sents) for hd, sents in spans if hd != "开场"] or spans
         for hd, sents in spans:
             if hd:
                 lines.append(f"\n**{hd}**")
@@ -195,14 +234,24 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
                     refs.append(f"「{quotes[-1].text}」[{len(quotes)}]")
                 lines.append("- 要点：" + "；".join(refs))
             for s2, e2 in sents:
-                if (used + (e2 - s2) > budget and quotes) or (max_sents and len(quotes) >= max_sents):
+                if (used + (e2 - s2) > budget and n_body) or (max_sents and n_body >= max_sents):
                     break
                 quotes.append(comp.quote(doc, s2, e2, hd))
                 used += e2 - s2
+                n_body += 1
                 lines.append(f"- 「{quotes[-1].text}」[{len(quotes)}]")
         kind = "summary"
+    figs = key_figures(text, {"short": 5, "medium": 8, "long": 15}[length])
+    if figs:
+        rows = ["| 指标 | 数值 | 增长 | 年份 | 性质 | 原文 |", "|---|---|---|---|---|---|"]
+        for f in figs:
+            quotes.append(comp.quote(doc, f.start, f.end, "关键数据"))
+            value = f"{f.value}{f.unit}" if f.value else ""
+            rows.append(f"| {f.indicator} | {value} | {f.growth} | {f.year} | {f.kind} | 「{quotes[-1].text.replace('|', '｜')}」[{len(quotes)}] |")
+        lines.append("\n**关键数据**\n\n" + "\n".join(rows))
     lines.append("\n**出处**\n\n" + render_sources(quotes))
     ans = Answer(kind, "\n".join(lines), quotes, query)
+    ans.extras["figures"] = [f.to_dict() for f in figs]
     ans.extras["outline"] = [h for _, _, h in parts]
     ans.extras["doc"] = doc
     return ans
