@@ -65,7 +65,7 @@ def body_start(text: str) -> int:
 
 
 def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tuple[int, int]],
-                      max_len: int = 220) -> list[tuple[int, int]]:
+                      max_len: int = 220, ranked: bool = False) -> list[tuple[int, int]]:
     """The k sentences of text[start:end] whose words are most shared with the rest, with a lead bias."""
     spans = [(s, e) for s, e in split_sentences(text[start:end], start)
              if 12 <= len(text[s:e].strip()) <= max_len and heading_level(text[s:e].strip()) is None]
@@ -84,7 +84,8 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
         central = sum(freq[t] - 1 for t in ts if len(t) > 1) / (1 + len(ts)) ** 0.5
         position = 1.5 / (1 + i)
         numbers = 0.5 if re.search(r"\d+(\.\d+)?\s*(亿|万|%|家|个)", text[s:e]) else 0
-        slogans = 0.5 if re.search(r"“[^”]{2,12}”", text[s:e]) else 0  # named strategies: “一极两区三基地”
+        # named strategies and slogans (“三高四新”, “一极两区三基地”) are what a reader must not miss
+        slogans = 0.4 * min(3, len(set(re.findall(r"“[^”]{2,12}”", text[s:e]))))
         topic = 0.7 if s == 0 or text[s - 1] == "\n" else 0  # a paragraph's first sentence states its point
         scored.append((central + position + numbers + slogans + topic, s, e))
     scored.sort(reverse=True)
@@ -98,7 +99,7 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
         seen.append(ts)
         if len(chosen) >= k:
             break
-    return sorted(chosen)
+    return chosen if ranked else sorted(chosen)
 
 
 def key_figures(text: str, n: int) -> list:
@@ -202,7 +203,7 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
                 quotes.append(comp.quote(doc, s0, e0, h))
                 refs.append(f"「{quotes[-1].text}」[{len(quotes)}]")
             lines.append("\n**结构**：" + "；".join(refs))
-        per_part = max_sents and max(1, max_sents // max(1, len(parts))) or {"short": 1, "medium": 2, "long": 4}[length]
+        per_part = max_sents and max(1, max_sents // max(1, len(parts))) or {"short": 1, "medium": 4, "long": 8}[length]
         spans = []
         start0 = body_start(text)
         bounds = [(parts[i][0], parts[i + 1][0] if i + 1 < len(parts) else len(text), parts[i][2])
@@ -210,8 +211,9 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
         if parts and parts[0][0] - start0 > 200:
             bounds.insert(0, (start0, parts[0][0], "开场"))
         max_len = max(50, budget // (len(bounds) * per_part)) if length == "short" else 220
+        share = budget / max(1, len(bounds))  # each part gets its share of the budget
         for s, e, hd in bounds:
-            spans.append((hd, central_sentences(text, s, e, per_part, set(), max_len)))
+            spans.append((hd, central_sentences(text, s, e, per_part, set(), max_len, ranked=True)))
         subs: dict[str, list] = {}
         for lv, s0, e0, h in heads:
             if top_level is not None and lv > top_level and length != "short":
@@ -228,17 +230,30 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
             if hd:
                 lines.append(f"\n**{hd}**")
             if subs.get(hd):
-                refs = []
+                refs: list[str] = []
                 for s0, e0, h in subs[hd][:8]:
+                    if used + (e0 - s0) > budget:
+                        break
                     quotes.append(comp.quote(doc, s0, e0, hd))
+                    used += len(quotes[-1].text)  # the key points count towards the budget
                     refs.append(f"「{quotes[-1].text}」[{len(quotes)}]")
-                lines.append("- 要点：" + "；".join(refs))
-            for s2, e2 in sents:
-                if (used + (e2 - s2) > budget and n_body) or (max_sents and n_body >= max_sents):
+                if refs:
+                    lines.append("- 要点：" + "；".join(refs))
+            picked, part_used = [], 0
+            for s2, e2 in sents:  # best first, within the part's share and the whole budget
+                size = e2 - s2
+                if max_sents and n_body >= max_sents:
                     break
-                quotes.append(comp.quote(doc, s2, e2, hd))
-                used += e2 - s2
+                if used + size > budget and n_body:
+                    continue
+                if picked and part_used + size > share:
+                    continue
+                picked.append((s2, e2))
+                part_used += size
+                used += size
                 n_body += 1
+            for s2, e2 in sorted(picked):
+                quotes.append(comp.quote(doc, s2, e2, hd))
                 lines.append(f"- 「{quotes[-1].text}」[{len(quotes)}]")
         kind = "summary"
     figs = key_figures(text, {"short": 5, "medium": 8, "long": 15}[length])
