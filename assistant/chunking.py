@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 MAX_CHARS = 400
+VERSION = 2  # part of every document hash: a new chunker re-chunks on the next ingest
 TARGET_CHARS = 300
 
 _CN_NUM = "一二三四五六七八九十"
@@ -23,7 +24,7 @@ _HEADING_PATTERNS = [
     (re.compile(r"^[(（]\d{1,2}[)）]"), 4),
 ]
 # Sentence ends: Chinese and ASCII forms, with closing quotes or brackets that follow them.
-_SENT_END = re.compile(r"[。！？!?；;…]+[”’」』)）\]]*")
+_SENT_END = re.compile(r"[。！？!?；;…]+[”’」』)）\]]*|\n+")
 _CLAUSE_END = re.compile(r"[,，、:：]")
 
 

@@ -66,7 +66,11 @@ def cmd_ingest(args) -> int:
     paths: list[Path] = []
     for p in args.paths:
         p = Path(p)
-        paths.extend(sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p])
+        if p.is_dir():  # a folder: its documents, not its manifest or hidden files
+            paths.extend(sorted(x for x in p.rglob("*") if x.is_file() and x.name != "manifest.json"
+                                and not x.name.startswith(".")))
+        else:
+            paths.append(p)
     report = bot.ingest(paths, _progress_bar())
     for r in report.results:
         extra = f"{r.passages} passages" if r.status != "failed" else r.reason

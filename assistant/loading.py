@@ -115,7 +115,9 @@ class LoadedDoc:
 
     @property
     def content_hash(self) -> str:
-        payload = self.text + "\x00" + json.dumps(self.meta, ensure_ascii=False, sort_keys=True)
+        from .chunking import VERSION
+
+        payload = f"{VERSION}\x00{self.text}\x00" + json.dumps(self.meta, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 

@@ -134,6 +134,18 @@ def _flat(meta: dict) -> dict:
     return out
 
 
+def _manifest_for(path: Path) -> dict:
+    """A manifest.json beside a file may override its metadata ({"file.txt": {"zone": …}})."""
+    import json
+
+    manifest = path.parent / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text("utf-8")) if manifest.is_file() else {}
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
 class Store:
     def __init__(self, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
         self.settings = settings or Settings.from_env()
@@ -371,7 +383,8 @@ class Store:
             if progress:
                 progress(f"读取 {name}", n - 1, len(paths))
             try:
-                doc = load_document(path, (overrides or {}).get(path.name), max_mb=self.settings.max_file_mb)
+                override = (overrides or {}).get(path.name) or _manifest_for(path).get(path.name)
+                doc = load_document(path, override, max_mb=self.settings.max_file_mb)
                 report.results.append(self.add_document(doc, progress))
             except LoadError as exc:
                 report.results.append(FileResult(name, "failed", reason=str(exc)))
