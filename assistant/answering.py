@@ -422,6 +422,10 @@ def _route(composer: "Composer", resolved: Resolved) -> Answer | None:
     """The answers decided before composing: an unknown zone, or a comparison of several zones."""
     bot = composer.bot
     scope = bot.retriever.select_docs(resolved.query)[1]
+    if scope.unknown_zones and resolved.docs and is_compare_wording(resolved.query):
+        from .compare import compare_request
+
+        return compare_request(composer, resolved, missing=scope.unknown_zones)
     if scope.unknown_zones and not resolved.docs:
         known = "、".join(sorted({m.get("zone", "") for m in composer.docs_meta.values() if m.get("zone")}))
         return Answer("not_found",

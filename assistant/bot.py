@@ -67,6 +67,32 @@ class Assistant:
             raise QueryError(f"找不到文档 {doc!r}。用 `assistant docs` 查看已有文档。")
         return summarize_doc(comp, name, request, length)
 
+    def compare(self, zones: list[str], aspect: str = ""):
+        """Side-by-side quotes for two or more zones (named loosely), on an aspect or an overview."""
+        from .answering import Composer
+        from .compare import compare_request
+        from .conversation import Resolved
+        from .errors import QueryError
+        from .retrieval import resolve_scope
+
+        docs_meta = self.documents()
+        docs, missing = [], []
+        for z in zones:
+            scope = resolve_scope(z, docs_meta)
+            found = scope.docs or [n for n, m in docs_meta.items() if m.get("zone") == z]
+            if not found:
+                missing.append(z)
+            docs.extend(d for d in found if d not in docs)
+        if not docs:
+            known = "、".join(sorted({m.get("zone", "") for m in docs_meta.values() if m.get("zone")}))
+            raise QueryError(f"语料中没有这些园区: {'、'.join(zones)}。已有: {known}。")
+        query = "和".join(zones) + (f"的{aspect}有什么不同?" if aspect else "有什么不同?")
+        comp = Composer(self, Resolved(query, docs=docs), {})
+        ans = compare_request(comp, comp.resolved, missing=missing)
+        if ans is None:
+            raise QueryError("对比至少需要两个园区的文档。")
+        return ans
+
     def stream(self, question: str, history: list[dict] | None = None, **filters):
         from .answering import stream_answer
 

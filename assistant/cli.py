@@ -145,6 +145,19 @@ def cmd_summarize(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    bot = _assistant()
+    ans = bot.compare(args.zones, args.aspect or "")
+    if args.json:
+        out = ans.to_dict()
+        out["table"] = ans.extras.get("table")
+        out["chart"] = ans.extras.get("chart", [])
+        _print_json(out)
+    else:
+        print(ans.text)
+    return 0
+
+
 def cmd_eval(args) -> int:
     from .evaluate import run_eval
 
@@ -204,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--length", choices=["short", "medium", "long"], default="medium")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_summarize)
+
+    s = sub.add_parser("compare", help="compare zones side by side, every cell a quote")
+    s.add_argument("zones", nargs="+", help="two or more zones, named loosely: 长治 常德 长沙")
+    s.add_argument("--aspect", help="主导产业 / 经济指标 / 目标 / 重点任务 / 招商引资 / 创新 / 营商环境 / 党建 / 年份 …")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("eval", help="score retrieval and answers on a JSONL eval file")
     s.add_argument("file")

@@ -26,6 +26,8 @@ ASPECTS = {
 }
 _META_ASPECT = re.compile(r"(哪一年|哪年|年份|什么时候|何时|日期|谁讲|讲话人|发言人|哪个机构|什么类型|什么文件)")
 _OVERVIEW = ["主导产业", "经济指标", "重点任务"]
+GENERIC = set("企业 产业 发展 工作 建设 推进 不同 区别 方面 要求 情况 问题 内容 园区 全区 我们 加快 提升 推动 打造 "
+              "实施 加强 坚持 重点 分别 各自 对比 比较 共同点 相同 哪些 什么 有何".split())
 
 
 def aspect_of(query: str) -> tuple[str, str]:
@@ -45,33 +47,46 @@ def _strip_zones(query: str, mentions: list[str]) -> str:
     return query.strip()
 
 
-def _cell(comp, doc: str, query: str) -> Quote | None:
+def _cell(comp, doc: str, query: str) -> list[Quote]:
+    """The quotes that answer the aspect for one zone: the clause with the figure, or up to two sentences."""
     hits = comp.retrieve(k=5, docs=[doc], query=query)
     if not hits:
-        return None
+        return []
     terms = comp.key_terms(query)
-    want_number = "number" in asks(query) or bool(metric_in(query))
     metric = metric_in(query)
+    want_number = "number" in asks(query) or bool(metric)
     years = re.findall(r"(?:19|20)\d{2}", query)
+    listing = bool(re.search(r"(是什么|哪些|分别|有什么|各有|打算|安排)", query))
     sents = comp.sentences(hits)
-    best = None
     for s in sents:
+        body = normalize(comp.text(s.doc)[s.start:s.end])
         s.score = comp.score_sentence(s, terms, want_number, years)
-        if metric and not any(normalize(f) in normalize(comp.text(s.doc)[s.start:s.end]) for f in metric_forms(metric)):
+        if listing:  # "三大主导产业分别是什么": the sentence that enumerates them
+            s.score += 0.05 * min(6, body.count("、"))
+        if metric and not any(normalize(f) in body for f in metric_forms(metric)):
             s.score -= 0.5
-        if best is None or s.score > best.score:
-            best = s
-    if best is None:
-        return None
-    body = normalize(comp.text(doc)[best.start:best.end])
-    if not any(t in body for t in terms):
-        return None
-    s, e = comp.best_window(doc, best.start, best.end, terms, want_number, metric)
-    if e - s < 12:
-        s, e = best.start, best.end
-    if e - s > 160:
+    # a cell must name the aspect itself, not only a generic word of it ("企业" for "瞪羚企业")
+    specific = [t for t in terms if len(t) >= 2 and t not in GENERIC] or terms
+    sents = [x for x in sents if any(t in normalize(comp.text(doc)[x.start:x.end]) for t in specific)]
+    sents.sort(key=lambda x: -x.score)
+    if not sents:
+        return []
+    best = sents[0]
+    if want_number:
         s, e = comp.best_window(doc, best.start, best.end, terms, True, metric)
-    return comp.quote(doc, s, e, best.section)
+        if e - s < 12:
+            s, e = best.start, best.end
+        return [comp.quote(doc, s, e, best.section)]
+    # what a zone plans or has rarely fits one sentence: add the runner-up when it is close
+    chosen = [best] + [o for o in sents[1:4] if o.score >= 0.6 * best.score and o.end - o.start <= 220
+                       and (o.start, o.end) != (best.start, best.end)][:1]
+    out = []
+    for c in sorted(chosen, key=lambda x: x.start):
+        st, en = c.start, c.end
+        if en - st > 220:
+            st, en = comp.best_window(doc, c.start, c.end, terms, False, metric)
+        out.append(comp.quote(doc, st, en, c.section))
+    return out
 
 
 def _meta_cell(comp, doc: str) -> Quote:
@@ -81,12 +96,12 @@ def _meta_cell(comp, doc: str) -> Quote:
     return comp.quote(doc, 0, end, "标题")
 
 
-def compare_request(comp, resolved) -> Answer | None:
+def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer | None:
     docs = list(resolved.docs)
     all_docs = comp.docs_meta
-    if len(docs) < 2:
+    if len(docs) < 2 and not missing:
         docs = sorted(all_docs)
-    if len(docs) < 2:
+    if len(docs) < 2 and not (docs and missing):
         return None
     scope = comp.bot.retriever.select_docs(resolved.query)[1]
     base = _strip_zones(resolved.query, scope.mentions)
@@ -94,11 +109,15 @@ def compare_request(comp, resolved) -> Answer | None:
     quotes: list[Quote] = []
     rows: list[tuple[str, list[str]]] = []
 
-    def add(q: Quote | None) -> str:
-        if q is None:
+    def add(found) -> str:
+        found = [found] if isinstance(found, Quote) else (found or [])
+        if not found:
             return "未提及"
-        quotes.append(q)
-        return f"「{q.text.replace(chr(10), ' ').replace('|', '｜')}」[{len(quotes)}]"
+        cells = []
+        for q in found:
+            quotes.append(q)
+            cells.append(f"「{q.text.replace(chr(10), ' ').replace('|', '｜')}」[{len(quotes)}]")
+        return "<br>".join(cells)
 
     if _META_ASPECT.search(base):
         rows.append(("年份", [str(all_docs[d].get("year", "")) or "未写明" for d in docs]))
@@ -111,14 +130,51 @@ def compare_request(comp, resolved) -> Answer | None:
             [(a, ASPECTS[a]) for a in _OVERVIEW]
         for name, q in aspects:
             rows.append((name, [add(_cell(comp, d, q)) for d in docs]))
-    header = "| 方面 | " + " | ".join(zones) + " |\n|---|" + "---|" * len(zones)
+    missing = missing or []
+    columns = zones + missing
+    rows = [(name, cells + ["语料中没有该园区"] * len(missing)) for name, cells in rows]
+    header = "| 方面 | " + " | ".join(columns) + " |\n|---|" + "---|" * len(columns)
     table = "\n".join([header] + [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows])
     notes = _observations(comp, docs, quotes, base)
-    text = "**对比**：" + "、".join(zones) + "\n\n" + table + "\n\n" + notes + "\n\n**出处**\n\n" + render_sources(quotes)
+    lead = "**对比**：" + "、".join(columns)
+    if missing:
+        lead += f"\n\n注意：语料中没有关于「{'、'.join(missing)}」的文档，无法比较该园区。"
+    chart = chart_data(comp, quotes, prefer_growth=bool(re.search(r"(增长|增速|增幅)", base)))
+    if chart:
+        lead_rows = ["| 园区 | 指标 | 数值（统一单位） | 原文 |", "|---|---|---|---|"]
+        lead_rows += [f"| {c['zone']} | {c['indicator']} | {c['value']:g}{c['unit']} | 「{c['text']}」 |" for c in chart]
+        notes = "**数值（单位已统一）**\n\n" + "\n".join(lead_rows) + ("\n\n" + notes if notes else "")
+    text = lead + "\n\n" + table + "\n\n" + notes + "\n\n**出处**\n\n" + render_sources(quotes)
     ans = Answer("comparison", text, quotes, resolved.query)
     ans.extras["zones"] = zones
-    ans.extras["table"] = {"aspects": [r[0] for r in rows], "zones": zones, "cells": [r[1] for r in rows]}
+    ans.extras["missing_zones"] = missing
+    ans.extras["table"] = {"aspects": [r[0] for r in rows], "zones": columns, "cells": [r[1] for r in rows]}
+    if chart:
+        ans.extras["chart"] = chart
     return ans
+
+
+def chart_data(comp, quotes: list[Quote], prefer_growth: bool = False) -> list[dict]:
+    """Figures of the same kind from two or more zones, in one unit: what the app draws as a chart."""
+    from .figures import extract_figures, to_value
+
+    rows = []
+    for q in quotes:
+        for f in extract_figures(q.text):
+            value, unit = to_value(f.value, f.unit) if f.value and not prefer_growth else (None, "")
+            if value is None and f.growth and f.growth[0].isdigit():
+                value, unit = float(re.sub(r"[^\d.]", "", f.growth.split("%")[0]) or 0), "%"
+            elif value is None and f.value:
+                value, unit = to_value(f.value, f.unit)
+            if value is not None:
+                rows.append({"zone": q.zone or comp.meta(q.doc).get("zone", q.doc), "doc": q.doc,
+                             "indicator": f.indicator, "value": value, "unit": unit, "text": f.text})
+                break
+    by_unit: dict[str, list[dict]] = {}
+    for r in rows:
+        by_unit.setdefault(r["unit"], []).append(r)
+    best = max(by_unit.values(), key=lambda rs: len({r["zone"] for r in rs}), default=[])
+    return best if len({r["zone"] for r in best}) >= 2 else []
 
 
 def _observations(comp, docs: list[str], quotes: list[Quote], query: str) -> str:
@@ -132,16 +188,11 @@ def _observations(comp, docs: list[str], quotes: list[Quote], query: str) -> str
         shared = sorted(set.intersection(*present), key=len, reverse=True)[:6]
         if shared:
             lines.append("- 共同点（各方引文都出现的词）：" + "、".join(shared))
-    figures = []
-    for d in docs:
-        for q in by_doc.get(d, []):
-            m = _NUM.search(q.text)
-            if m and "%" in m.group(0):
-                figures.append((float(re.sub(r"[^\d.]", "", m.group(1)) or 0), comp.meta(d).get("zone", d), m.group(0)))
-                break
-    if len(figures) >= 2 and len({f[0] for f in figures}) > 1:
-        figures.sort(reverse=True)
-        lines.append("- 数值对比：" + " ＞ ".join(f"{z}「{v}」" for _, z, v in figures))
+    chart = chart_data(comp, quotes, prefer_growth=bool(re.search(r"(增长|增速|增幅)", query)))
+    if chart and len({c["value"] for c in chart}) > 1:
+        ranked = sorted(chart, key=lambda c: -c["value"])
+        lines.append("- 数值对比（单位统一为" + ranked[0]["unit"] + "）：" +
+                     " ＞ ".join(f"{c['zone']}「{c['text']}」" for c in ranked))
     years = {d: (comp.meta(d).get("year"), comp.meta(d).get("kind")) for d in docs}
     if len({y for y, _ in years.values()}) > 1 or len({k for _, k in years.values()}) > 1:
         lines.append("- 注意：各文件年份和类型不同（" + "；".join(

@@ -123,9 +123,11 @@ def resolve_scope(question: str, docs: dict[str, dict]) -> Scope:
     weak_sets = [by_kind_docs[k] for k in ("speaker", "meeting", "province") if k in by_kind_docs]
     if strong:
         selected = set(strong)
-        for w in weak_sets:
-            if selected & w and len(selected) > 1 and not (selected <= w):
-                pass  # comparisons name several zones: a province does not remove one of them
+        # "长治高新区和务虚会那篇": a meeting or speaker that names exactly one other document adds it
+        for kind in ("meeting", "speaker"):
+            named = by_kind_docs.get(kind, set())
+            if len(named) == 1 and not named <= selected:
+                selected |= named
     elif weak_sets:
         selected = set.intersection(*weak_sets) or set.union(*weak_sets)
     order = []
