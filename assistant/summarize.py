@@ -85,7 +85,9 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
         position = 1.5 / (1 + i)
         numbers = 0.5 if re.search(r"\d+(\.\d+)?\s*(亿|万|%|家|个)", text[s:e]) else 0
         # named strategies and slogans (“三高四新”, “一极两区三基地”) are what a reader must not miss
-        slogans = 0.4 * min(3, len(set(re.findall(r"“[^”]{2,12}”", text[s:e]))))
+        # …weighted by how often the document comes back to them: a recurring slogan is a theme
+        quoted = set(re.findall(r"“[^”]{2,12}”", text[s:e]))
+        slogans = 0.4 * min(3, len(quoted)) + 0.15 * min(6, sum(min(3, text.count(q) - 1) for q in quoted))
         topic = 0.7 if s == 0 or text[s - 1] == "\n" else 0  # a paragraph's first sentence states its point
         scored.append((central + position + numbers + slogans + topic, s, e))
     scored.sort(reverse=True)
