@@ -109,6 +109,21 @@ def _siblings(comp, doc: str, start: int) -> tuple[list, str]:
     return items, text[lead_start:first]
 
 
+_FOCUS = re.compile(r"(?:哪几[条个项类大种家]|哪些|几[条个项类大种家])([\u4e00-\u9fff]{2,6})")
+_GENERIC_FOCUS = {"方面", "工作", "任务", "内容", "措施", "事情", "问题", "要点", "部分", "重点"}
+
+
+def _focus(question: str) -> str:
+    """The thing a list question enumerates ("哪几条产业链" -> "产业链"), or ""."""
+    m = _FOCUS.search(question)
+    if not m:
+        return ""
+    word = re.split(r"[的?？,，。]", m.group(1))[0]
+    if not word or any(word.startswith(g) for g in _GENERIC_FOCUS):
+        return ""
+    return normalize(word[-3:] if len(word) > 3 else word)
+
+
 def find_list(comp, hits):
     terms = comp.key_terms(comp.query)
     candidates = []  # (score, items, lead quote or None)
@@ -125,9 +140,13 @@ def find_list(comp, hits):
         # a lead sentence announcing a count or "以下", then headings right after it
         for s, e in split_sentences(h.text, h.start):
             sent = text[s:e]
-            m = _LEAD.search(sent)
+            m = None
+            for m in _LEAD.finditer(sent):
+                pass  # the last count phrase: a lead announces its list at its end
             if not m or len(sent) > 120:
                 continue
+            if m.end() < len(sent.rstrip()) - 12 and not sent.rstrip().endswith((":", "：")):
+                continue  # "重点引进“三类500强”企业、…" mentions a count; it does not announce a list
             raw = m.group(1) if m.lastindex else None
             count = None
             if raw and raw.isdigit():
@@ -147,16 +166,24 @@ def find_list(comp, hits):
             if len(items) >= 2:
                 candidates.append((rank + 0.5, items, lead, None))
         # parallel sentences without markers
-        spans = [(s, e) for s, e in split_sentences(h.text, h.start) if len(text[s:e].strip()) > 4]
+        para_start = text.rfind("\n", 0, h.start) + 1
+        para_end = text.find("\n", h.start)
+        para_end = len(text) if para_end < 0 else para_end  # the whole paragraph, not just the passage
+        spans = [(s, e) for s, e in split_sentences(text[para_start:para_end], para_start)
+                 if len(text[s:e].strip()) > 4]
         if len(spans) >= 2 and rank <= 2:
-            items = [comp.quote(h.doc, s, e, h.section) for s, e in spans[:8]]
+            items = [comp.quote(h.doc, s, e, h.section) for s, e in spans[:10]]
             candidates.append((rank + 0.3, items, "", None))
     if not candidates:
         return None
+    focus = _focus(comp.query)
+
     def score(c):
         rank, items, context, _ = c
         item_rel = sum(1 for q in items if _overlap(terms, q.text) > 0) / len(items)
-        return _overlap(terms, context) + item_rel - 0.15 * rank + (0.2 if c[3] is not None else 0)
+        # "哪几条产业链": the items are 产业链 — a list whose items name the asked thing is the answer
+        focus_rel = sum(1 for q in items if focus and focus in normalize(q.text)) / len(items)
+        return _overlap(terms, context) + item_rel + focus_rel - 0.15 * rank + (0.2 if c[3] is not None else 0)
     best = max(candidates, key=score)
     _, items, _, lead = best
     return items, lead, items[0].doc
