@@ -46,7 +46,8 @@ METRIC_FORMS = {
     "规划面积": ["规划面积", "平方公里"],
     "高新技术企业": ["高新技术企业", "高企"],
 }
-_NUM = re.compile(r"(\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(亿元|万元|亿|万|元|%|个百分点|平方公里|家|个|项|名|位|人|亩|倍|条|户|年|分之)")
+_NUM = re.compile(r"(\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(亿元|万元|亿|万|元|%|个百分点|平方公里|家|个|项|名|位|人|亩|倍|条|户|分之)"
+                  r"|(?<![\d.])(\d{1,2}|[一二三四五六七八九十两半]+)\s*年(?!\d)")  # "用时一年", not "2014年"
 _ANY_NUM = re.compile(r"\d")
 _MASKED = re.compile(r"(?<![A-Za-z])(X+|×+)\s*(亿元|万元|亿|万|%|个|家|位|名|项|倍)|第X")
 _CLAUSE = re.compile(r"[^,，;；:：、]+[,，;；:：、]?")
@@ -200,9 +201,19 @@ class Composer:
     def score_sentence(self, sent: _Sent, terms: list[str], want_number: bool, years: list[str]) -> float:
         text = self.text(sent.doc)
         body = normalize(text[sent.start:sent.end])
-        # the paragraph's opening sentence is context ("主要预期目标是: …; 固定资产投资额238亿元,增长10%;")
+        # the paragraph's opening sentence is context ("主要预期目标是: …; 固定资产投资额238亿元,增长10%;"),
+        # and for a "——…" list line, the paragraph that announced the list ("主要目标是:")
         para_start = text.rfind("\n", 0, sent.start) + 1
         lead = normalize(text[para_start:min(sent.start, para_start + 120)])
+        if text.startswith("——", para_start):
+            pos = para_start
+            for _ in range(12):
+                prev_start = text.rfind("\n", 0, max(0, pos - 1)) + 1
+                prev = text[prev_start:pos].strip()
+                if not prev.startswith("——"):
+                    lead += normalize(prev[-120:])
+                    break
+                pos = prev_start
         weight = sum(min(len(t), 4) for t in terms) or 1
         got = sum(min(len(t), 4) * (1.0 if t in body else 0.5 if t in lead else 0.0) for t in terms)
         score = got / weight
@@ -213,8 +224,11 @@ class Composer:
             asks_target = bool(re.search(r"(目标|计划|打算|力争|预期)", q))
             if not asks_rate and re.search(r"\d\s*(亿|万|元|平方公里|家)", body):
                 score += 0.1  # "是多少" of an amount: the amount, not its growth rate
-            if not asks_target and re.search(r"(目标|预期|力争)", body + lead):
+            is_plan = bool(re.search(r"(目标|预期|力争)", body + lead))
+            if not asks_target and is_plan:
                 score -= 0.15  # a plan is not a result
+            elif asks_target and is_plan:
+                score += 0.15  # and a result is not a plan
         for y in years:
             if y in body:
                 score += 0.1

@@ -109,7 +109,8 @@ def _siblings(comp, doc: str, start: int) -> tuple[list, str]:
     return items, text[lead_start:first]
 
 
-_FOCUS = re.compile(r"(?:哪几[条个项类大种家]|哪些|几[条个项类大种家])([\u4e00-\u9fff]{2,6})")
+_FOCUS = re.compile(r"(?:哪几[条个项类大种家]|哪些|几[条个项类大种家]|哪?[两三四五六七八九十]+[大个条项类种家])"
+                    r"([\u4e00-\u9fff]{2,6})")
 _GENERIC_FOCUS = {"方面", "工作", "任务", "内容", "措施", "事情", "问题", "要点", "部分", "重点"}
 
 
@@ -126,6 +127,9 @@ def _focus(question: str) -> str:
 
 def find_list(comp, hits):
     terms = comp.key_terms(comp.query)
+    focus = _focus(comp.query)
+    m = re.search(r"([两三四五六七八九十]+[大个条项类种])([\u4e00-\u9fff]{2,6}?)(?:是什么|分别|有哪些|包括|[?？的,，]|$)", comp.query)
+    phrase = normalize(m.group(1) + m.group(2)) if m else ""
     candidates = []  # (score, items, lead quote or None)
     for rank, h in enumerate(hits[:4]):
         text = comp.text(h.doc)
@@ -174,16 +178,25 @@ def find_list(comp, hits):
         if len(spans) >= 2 and rank <= 2:
             items = [comp.quote(h.doc, s, e, h.section) for s, e in spans[:10]]
             candidates.append((rank + 0.3, items, "", None))
+        # "三大主导产业是什么": one sentence that enumerates them ("生物医药、高端制造、新材料三大主导产业")
+        if phrase:
+            for s, e in split_sentences(h.text, h.start):
+                sent = text[s:e]
+                # the items stand right before the phrase: "A、B、C三大主导产业"
+                if phrase in normalize(sent) and re.search(r"(、[^,，。;；、:：]{1,14})+" + re.escape(phrase), normalize(sent)):
+                    candidates.append((rank, [comp.quote(h.doc, s, e, h.section)], sent, "phrase"))
     if not candidates:
         return None
-    focus = _focus(comp.query)
 
     def score(c):
         rank, items, context, _ = c
         item_rel = sum(1 for q in items if _overlap(terms, q.text) > 0) / len(items)
         # "哪几条产业链": the items are 产业链 — a list whose items name the asked thing is the answer
         focus_rel = sum(1 for q in items if focus and focus in normalize(q.text)) / len(items)
-        return _overlap(terms, context) + item_rel + focus_rel - 0.15 * rank + (0.2 if c[3] is not None else 0)
+        if len(items) < 2 and c[3] != "phrase":
+            return -1.0
+        bonus = 0.6 if c[3] == "phrase" else 0.2 if c[3] is not None else 0.0
+        return _overlap(terms, context) + item_rel + focus_rel - 0.15 * rank + bonus
     best = max(candidates, key=score)
     _, items, _, lead = best
-    return items, lead, items[0].doc
+    return items, (lead if lead != "phrase" else None), items[0].doc
