@@ -181,6 +181,16 @@ def cmd_doctor(args) -> int:
     return 0 if (not findings or not args.check) else 1
 
 
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="assistant", description="园区助手: 开发区文档问答 (Zone Assistant)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -198,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--zone")
     s.add_argument("--doc")
     s.add_argument("--year", type=int)
-    s.add_argument("-k", type=int, default=5)
+    s.add_argument("-k", type=_positive_int, default=5)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 
@@ -245,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     except AssistantError as exc:
         print(f"错误 (error): {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `assistant search … | head -1`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("已中断 (interrupted)", file=sys.stderr)
         return 130

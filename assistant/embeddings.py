@@ -79,7 +79,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
 def get_embeddings(spec: str = "e5-small", query_prompt: str = "") -> Embeddings:
     """The shared model for a spec such as 'e5-small' or 'sentence-transformers:/path/to/model'."""
-    key = f"{spec}|{query_prompt}"
+    key = f"{model_id(spec)}|{query_prompt}"  # "e5" and "e5-small" share one model
     with _LOCK:
         if key not in _MODELS:
             if spec in ("e5-small", "e5", "multilingual-e5-small"):

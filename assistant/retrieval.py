@@ -212,6 +212,8 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: str, k: int | None = None, zone: str | None = None, doc: str | None = None,
                year: int | None = None, docs: list[str] | None = None) -> list[Hit]:
         query = check_query(query)
+        if k is not None and k < 1:
+            raise QueryError(f"k 必须是正整数 (got {k})。")
         k = k or self.k
         chosen, scope = self.select_docs(query, zone, doc, year, docs)
         return self.rank(query, chosen, k, scope=scope)

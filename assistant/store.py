@@ -78,8 +78,8 @@ class EmbeddingCache:
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
             self._db.commit()
-        except sqlite3.Error:
-            self._db = None  # a cache is optional: a read-only home just means no caching
+        except (sqlite3.Error, OSError):
+            self._db = None  # a cache is optional: a read-only or odd path just means no caching
 
     @staticmethod
     def key(model: str, text: str) -> str:
@@ -377,11 +377,17 @@ class Store:
         """Ingest files one by one; a failed file is reported and does not stop the others."""
         report = IngestReport()
         paths = list(paths)
+        seen: dict[str, Path] = {}
         for n, path in enumerate(paths, 1):
             path = Path(path)
             name = safe_name(path.name)
             if progress:
                 progress(f"读取 {name}", n - 1, len(paths))
+            if name in seen:  # 2022/讲话.txt and 2023/讲话.txt: one would silently replace the other
+                report.results.append(FileResult(name, "failed", reason=(
+                    f"同一批次中已有同名文件 {name} ({seen[name]})；请改名后再导入。")))
+                continue
+            seen[name] = path
             try:
                 override = (overrides or {}).get(path.name) or _manifest_for(path).get(path.name)
                 doc = load_document(path, override, max_mb=self.settings.max_file_mb)

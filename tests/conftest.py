@@ -103,10 +103,15 @@ def clean_docs(bundled):
 
 
 @pytest.fixture(scope="session")
-def dev_items():
+def dev_eval_path() -> Path:
     if not DEV_EVAL.exists():
         pytest.skip(f"{DEV_EVAL} not found")
-    return [json.loads(line) for line in DEV_EVAL.read_text("utf-8").splitlines() if line.strip()]
+    return DEV_EVAL
+
+
+@pytest.fixture(scope="session")
+def dev_items(dev_eval_path):
+    return [json.loads(line) for line in dev_eval_path.read_text("utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="session")

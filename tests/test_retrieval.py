@@ -155,6 +155,13 @@ def test_overlong_query(bot):
         bot.search("园区" * 5000)
 
 
+@pytest.mark.parametrize("k", [-3, -1])
+def test_negative_k_is_refused(bot, k):
+    """k < 1 makes no sense; today `hits[:k]` with k=-3 returns every candidate but three (~40 hits)."""
+    with pytest.raises(QueryError):
+        bot.search("营业收入", k=k)
+
+
 def test_query_without_known_words_returns_list(bot):
     hits = bot.search("zzzz qqqq", k=3)
     assert isinstance(hits, list) and len(hits) <= 3
