@@ -374,7 +374,7 @@ class Composer:
         items, lead, doc = found
         quotes = ([lead] if lead else []) + items
         lines = [f"{i}. 「{q.text}」[{i + (1 if lead else 0)}]" for i, q in enumerate(items, 1)]
-        intro = f"「{lead.text}」[1]\n\n" if lead else ""
+        intro = f"「{lead.text}」[1]\n\n" if lead else "\n\n"
         text_md = f"**回答**：{intro}" + "\n".join(lines) + "\n\n**出处**\n\n" + render_sources(quotes)
         ans = Answer("answer", text_md, quotes, self.query)
         ans.extras["items"] = [q.text for q in items]

@@ -117,7 +117,7 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
         for q in found:
             quotes.append(q)
             cells.append(f"「{q.text.replace(chr(10), ' ').replace('|', '｜')}」[{len(quotes)}]")
-        return "<br>".join(cells)
+        return " ／ ".join(cells)
 
     if _META_ASPECT.search(base):
         rows.append(("年份", [str(all_docs[d].get("year", "")) or "未写明" for d in docs]))
