@@ -144,8 +144,26 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
         lead_rows = ["| 园区 | 指标 | 数值（统一单位） | 原文 |", "|---|---|---|---|"]
         lead_rows += [f"| {c['zone']} | {c['indicator']} | {c['value']:g}{c['unit']} | 「{c['text']}」 |" for c in chart]
         notes = "**数值（单位已统一）**\n\n" + "\n".join(lead_rows) + ("\n\n" + notes if notes else "")
+    flags: list[str] = []
+    if comp.bot.settings.llm and quotes:
+        from .llm import llm_prose
+
+        checked = llm_prose(comp, list(quotes), f"根据引文比较{'、'.join(zones)}在「{base}」上的异同，"
+                                                 "指出共同点和不同点，注意各文件年份和类型不同。")
+        if checked is None or not checked.quotes:
+            flags += ["llm_error"] if checked is None else checked.flags + ["llm_no_verified_quotes"]
+            notes += "\n\n（LLM 说明不可用或无法核对，以上为抽取式对比。）"
+        else:
+            offset = len(quotes)
+            prose = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", checked.text)
+            quotes.extend(checked.quotes)
+            notes = "**说明（LLM 撰写，引文已核对）**：" + prose + ("\n\n" + notes if notes else "")
+            flags += checked.flags
     text = lead + "\n\n" + table + "\n\n" + notes + "\n\n**出处**\n\n" + render_sources(quotes)
     ans = Answer("comparison", text, quotes, resolved.query)
+    ans.flags += flags
+    if comp.bot.settings.llm:
+        ans.extras["model"] = comp.bot.settings.llm
     ans.extras["zones"] = zones
     ans.extras["missing_zones"] = missing
     ans.extras["table"] = {"aspects": [r[0] for r in rows], "zones": columns, "cells": [r[1] for r in rows]}

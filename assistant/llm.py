@@ -596,3 +596,82 @@ def condense(settings, history: list[dict], question: str, docs: dict | None = N
 __all__ = ["llm_answer", "llm_stream", "condense", "verify", "locate", "build_messages", "chat_model",
            "reset_models", "LLMUnavailable", "SYSTEM_PROMPT", "NOT_FOUND", "REMOVED"]
 
+
+
+# ------------------------------------------------------------------------------------------ prose over quotes
+
+
+def _quote_hits(quotes: list) -> list:
+    """Already-chosen quotes as numbered sources, so the model writes over exactly them."""
+    from .retrieval import Hit
+
+    return [Hit(f"q{i}", q.doc, q.text, 1.0, {"start": q.start, "end": q.end, "section": q.section,
+                                              "title": q.title, "zone": q.zone, "date": q.date})
+            for i, q in enumerate(quotes)]
+
+
+def llm_prose(composer, quotes: list, task: str) -> Checked | None:
+    """The model's prose over given quotes, every quote in it verified; None when the endpoint fails.
+
+    Used by summaries (map over parts, then reduce) and comparisons: the extractive selection stays the
+    evidence, the model only writes the connecting prose, and whatever it quotes is checked like an answer.
+    """
+    if not quotes:
+        return None
+    hits = _quote_hits(quotes)
+    try:
+        chat = chat_model(composer.bot.settings)
+        raw = _text_of(chat.invoke(build_messages(task, hits)))
+    except Exception:  # the caller keeps its extractive text
+        return None
+    if not raw.strip():
+        return None
+    checked = verify(composer, hits, raw)
+    checked.text = redact(checked.text)
+    return checked  # callers use it only when checked.quotes is not empty; its flags count either way
+
+
+def llm_summary(composer, parts: list[tuple[str, list]], doc_title: str) -> tuple[str, list, list[str]] | None:
+    """Map-reduce: one verified paragraph per part, then one verified overview over the parts' quotes.
+
+    Returns (markdown, quotes, flags) or None when the model is unavailable or nothing verifies.
+    """
+    flags: list[str] = []
+    mapped: list[tuple[str, Checked]] = []
+    for heading, quotes in parts:
+        task = f"用原文引文概括《{doc_title}》中「{heading or '开场'}」这一部分的要点，两三句话。"
+        checked = llm_prose(composer, quotes, task)
+        if checked is None:
+            continue
+        flags += [f for f in checked.flags if f not in flags]
+        if checked.quotes:
+            mapped.append((heading, checked))
+    if not mapped:
+        return None
+    pooled = []
+    for _, checked in mapped:
+        pooled += [q for q in checked.quotes if (q.doc, q.start, q.end) not in {(p.doc, p.start, p.end) for p in pooled}]
+    overview = llm_prose(composer, pooled, f"用原文引文写出《{doc_title}》全文的总体摘要，三到五句话。")
+    quotes: list = []
+    lines = []
+
+    def renumber(checked: Checked) -> str:
+        text = checked.text
+        mapping = {}
+        for i, q in enumerate(checked.quotes, 1):
+            key = (q.doc, q.start, q.end)
+            found = next((j for j, p in enumerate(quotes, 1) if (p.doc, p.start, p.end) == key), None)
+            if found is None:
+                quotes.append(q)
+                found = len(quotes)
+            mapping[i] = found
+        return re.sub(r"「([^「」]*)」\[(\d+)\]", lambda m: f"「{m.group(1)}」[{mapping.get(int(m.group(2)), m.group(2))}]",
+                      text)
+
+    if overview is not None and overview.quotes:
+        lines.append("**总体（LLM 撰写，引文已核对）**：" + renumber(overview))
+    if overview is not None:
+        flags += [f for f in overview.flags if f not in flags]
+    for heading, checked in mapped:
+        lines.append(f"\n**{heading or '开场'}**：" + renumber(checked))
+    return "\n".join(lines), quotes, flags

@@ -104,6 +104,17 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
     return chosen if ranked else sorted(chosen)
 
 
+def _llm_map_reduce(comp, quotes, title: str):
+    """The extractive sentences of each part are the map step's sources; see llm.llm_summary."""
+    from .llm import llm_summary
+
+    parts: dict[str, list] = {}
+    for q in quotes:
+        if q.section != "关键数据":
+            parts.setdefault(q.section, []).append(q)
+    return llm_summary(comp, list(parts.items()), title)
+
+
 def key_figures(text: str, n: int) -> list:
     """The n most telling figures, in document order: named indicators with amounts first."""
     from .answering import METRICS
@@ -266,8 +277,24 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
             value = f"{f.value}{f.unit}" if f.value else ""
             rows.append(f"| {f.indicator} | {value} | {f.growth} | {f.year} | {f.kind} | 「{quotes[-1].text.replace('|', '｜')}」[{len(quotes)}] |")
         lines.append("\n**关键数据**\n\n" + "\n".join(rows))
+    flags: list[str] = []
+    if comp.bot.settings.llm and not section_span:
+        llm_part = _llm_map_reduce(comp, quotes, title)
+        if llm_part is None:
+            flags.append("llm_error")
+            lines.append("\n（LLM 摘要不可用，以上为抽取式摘要。）")
+        else:
+            text_md, llm_quotes, llm_flags = llm_part
+            offset = len(quotes)
+            text_md = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text_md)
+            quotes.extend(llm_quotes)
+            lines.append("\n" + text_md)
+            flags += llm_flags
     lines.append("\n**出处**\n\n" + render_sources(quotes))
     ans = Answer(kind, "\n".join(lines), quotes, query)
+    ans.flags += flags
+    if comp.bot.settings.llm:
+        ans.extras["model"] = comp.bot.settings.llm
     ans.extras["figures"] = [f.to_dict() for f in figs]
     ans.extras["outline"] = [h for _, _, h in parts]
     ans.extras["doc"] = doc
