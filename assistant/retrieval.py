@@ -8,6 +8,7 @@ so a newly uploaded document is recognised the same way as the bundled ones.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,15 +100,38 @@ def doc_aliases(name: str, meta: dict) -> dict[str, str]:
     return aliases
 
 
+_ALIAS_TABLES: dict = {}
+_ALIAS_LOCK = threading.Lock()
+
+
+def _alias_table(docs: dict[str, dict]):
+    """normalised alias -> [(alias, kind, doc)] and the known zones, built once per registry version."""
+    key = tuple(sorted((n, m.get("doc_hash") or repr(sorted(m.items()))) for n, m in docs.items()))
+    with _ALIAS_LOCK:
+        table = _ALIAS_TABLES.get(key)
+    if table is None:
+        aliases: dict[str, list] = {}
+        for name, meta in docs.items():
+            for alias, kind in doc_aliases(name, meta).items():
+                aliases.setdefault(normalize(alias), []).append((alias, kind, name))
+        table = (aliases, {normalize(m.get("zone", "")) for m in docs.values()})
+        with _ALIAS_LOCK:
+            if len(_ALIAS_TABLES) >= 8:
+                _ALIAS_TABLES.clear()
+            _ALIAS_TABLES[key] = table
+    return table
+
+
 def resolve_scope(question: str, docs: dict[str, dict]) -> Scope:
     """Which documents and zones a question names. Longer, more specific mentions win over shorter ones."""
     q = normalize(question)
     found: list[tuple[int, int, str, str, str]] = []  # start, end, alias, kind, doc
-    for name, meta in docs.items():
-        for alias, kind in doc_aliases(name, meta).items():
-            a = normalize(alias)
+    table, known = _alias_table(docs)
+    for a, entries in table.items():
+        if a and a in q:
             for m in re.finditer(re.escape(a), q):
-                found.append((m.start(), m.end(), alias, kind, name))
+                for alias, kind, name in entries:
+                    found.append((m.start(), m.end(), alias, kind, name))
     # drop mentions inside a longer mention ("高新区" inside "长治高新区")
     spans = {(s, e) for s, e, *_ in found}
     found = [f for f in found if not any(s <= f[0] and f[1] <= e and (e - s) > (f[1] - f[0]) for s, e in spans)]
@@ -130,6 +154,8 @@ def resolve_scope(question: str, docs: dict[str, dict]) -> Scope:
                 selected |= named
     elif weak_sets:
         selected = set.intersection(*weak_sets) or set.union(*weak_sets)
+        if len(selected) > 3:  # a meeting word, speaker or province shared by many documents names none
+            selected = set()
     order = []
     for s, e, alias, kind, name in sorted(found):
         if name in selected and name not in order:
@@ -139,7 +165,6 @@ def resolve_scope(question: str, docs: dict[str, dict]) -> Scope:
         z = docs[name].get("zone", "")
         if z and z not in zones:
             zones.append(z)
-    known = {normalize(docs[n].get("zone", "")) for n in docs}
     unknown = []
     for m in _ZONE_MENTION.finditer(question):
         full = normalize_zone(m.group(0))
