@@ -31,6 +31,13 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
+def _env_float_value(value: str, default: float) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return default
+
+
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name, "").strip()
     try:
@@ -48,6 +55,7 @@ class Settings:
     collection: str = "zone_docs"
     auto_ingest: bool = True  # an empty store ingests the bundled corpus on first use
     max_file_mb: int = 20
+    max_doc_chars: int = 1_000_000  # longer texts are refused with a message (embedding them takes hours)
     max_question_chars: int = 500  # longer questions are cut, with a note, not refused
     top_k: int = 5
     llm: str = ""  # provider:model for LangChain's init_chat_model; empty means extractive
@@ -65,6 +73,7 @@ class Settings:
             collection=env.get("ASSISTANT_COLLECTION", "").strip() or "zone_docs",
             auto_ingest=_env_bool("ASSISTANT_AUTO_INGEST", True),
             max_file_mb=_env_int("ASSISTANT_MAX_FILE_MB", 20),
+            max_doc_chars=_env_int("ASSISTANT_MAX_DOC_CHARS", 1_000_000),
             max_question_chars=_env_int("ASSISTANT_MAX_QUESTION_CHARS", 500),
             top_k=_env_int("ASSISTANT_TOP_K", 5),
             llm=env.get("ASSISTANT_LLM", "").strip(),
@@ -90,3 +99,32 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.home / "keyword" / self.collection
+
+
+# ------------------------------------------------------------------------------------------ fault injection
+
+_FAULT_HITS: dict[str, int] = {}
+
+
+def fault_point(step: str) -> None:
+    """A named point where the crash tests kill the process: ASSISTANT_FAULT_AFTER=<step>[:<n>] sends SIGKILL
+    to this process the n-th time (default the first) it passes <step>; ASSISTANT_FAULT_DELAY=<step>:<seconds>
+    sleeps there instead (to widen a race window). Unset (always, outside the tests), they cost two
+    environment lookups. Steps: embedded, passages_upserted, registry_upserted, old_deleted,
+    registry_deleted (store.py); keyword_tmp_written, keyword_swapped_out (keyword.py)."""
+    delay = os.environ.get("ASSISTANT_FAULT_DELAY")  # <step>:<seconds>: widen a race window (tests)
+    if delay and delay.partition(":")[0].strip() == step:
+        import time
+
+        time.sleep(_env_float_value(delay.partition(":")[2], 0.0))
+    spec = os.environ.get("ASSISTANT_FAULT_AFTER")
+    if not spec:
+        return
+    name, _, nth = spec.partition(":")
+    if name.strip() != step:
+        return
+    _FAULT_HITS[step] = _FAULT_HITS.get(step, 0) + 1
+    if _FAULT_HITS[step] >= (int(nth) if nth.strip().isdigit() else 1):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)

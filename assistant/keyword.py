@@ -7,6 +7,9 @@ corrupted file, another process's ingest), it is rebuilt from Chroma rather than
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -15,9 +18,32 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import fault_point
 from .text import tokenize
 
 TOKENIZER_VERSION = "jieba-search-v1"
+_TMP_PREFIX = ".kw-"
+
+
+@contextlib.contextmanager
+def _save_lock(directory: Path):
+    """An exclusive lock on `<parent>/.save.lock` (all collections of a home share it; saves are short)."""
+    with open(Path(directory).parent / ".save.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _digest(directory: Path) -> str:
+    """SHA-256 over index.json and the bm25 files (names and bytes)."""
+    h = hashlib.sha256()
+    for f in [directory / "index.json", *sorted((directory / "bm25").rglob("*"))]:
+        if f.is_file():
+            h.update(str(f.relative_to(directory)).encode("utf-8") + b"\0")
+            h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 class KeywordIndex:
@@ -29,7 +55,8 @@ class KeywordIndex:
         self.records: dict[str, dict] = {}  # id -> {"text", "meta"}: the passages, without a Chroma round trip
 
     def build(self, ids: list[str], texts: list[str], fingerprint: str, metas: list[dict] | None = None,
-              index_texts: list[str] | None = None) -> None:
+              index_texts: list[str] | None = None, tokenized: list[list[str]] | None = None) -> None:
+        """Index the passages; `tokenized` (the tokens of index_texts, already cut) saves the jieba time."""
         import bm25s
 
         self.ids = list(ids)
@@ -40,7 +67,7 @@ class KeywordIndex:
         if not ids:
             self._bm25 = None
             return
-        corpus = [tokenize(t) or ["∅"] for t in texts]
+        corpus = [toks or ["∅"] for toks in (tokenized if tokenized is not None else map(tokenize, texts))]
         bm25 = bm25s.BM25()
         bm25.index(corpus, show_progress=False)
         self._bm25 = bm25
@@ -65,34 +92,58 @@ class KeywordIndex:
     # ---------------------------------------------------------------------------------------- files
 
     def save(self, directory: Path) -> None:
-        """Write to a temporary directory, then swap it in: a crash leaves the old index or the new one."""
+        """Write to a temporary directory, then swap it in: a crash leaves the old index or the new one.
+
+        Saves take a file lock beside the index, so that the leftovers of a save that was killed (a `.kw-*`
+        temporary directory, `<name>.old`) can be told from a save in progress and are swept by the next one.
+        """
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".kw-", dir=directory.parent))
-        try:
-            if self._bm25 is not None:
-                self._bm25.save(str(tmp / "bm25"), show_progress=False)
-            (tmp / "index.json").write_text(
-                json.dumps({"fingerprint": self.fingerprint, "tokenizer": TOKENIZER_VERSION, "ids": self.ids,
-                            "records": self.records}, ensure_ascii=False),
-                "utf-8")
-            old = directory.with_name(directory.name + ".old")
-            if directory.exists():
-                if old.exists():
-                    shutil.rmtree(old, ignore_errors=True)
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+        with _save_lock(directory):
+            self.sweep(directory, locked=True)
+            tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=directory.parent))
+            try:
+                if self._bm25 is not None:
+                    self._bm25.save(str(tmp / "bm25"), show_progress=False)
+                (tmp / "index.json").write_text(
+                    json.dumps({"fingerprint": self.fingerprint, "tokenizer": TOKENIZER_VERSION, "ids": self.ids,
+                                "records": self.records}, ensure_ascii=False),
+                    "utf-8")
+                (tmp / "checksum").write_text(_digest(tmp), "ascii")
+                fault_point("keyword_tmp_written")
+                old = directory.with_name(directory.name + ".old")
+                if directory.exists():
+                    if old.exists():
+                        shutil.rmtree(old, ignore_errors=True)
+                    os.replace(directory, old)
+                fault_point("keyword_swapped_out")
+                os.replace(tmp, directory)
+                shutil.rmtree(old, ignore_errors=True)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+
+    @staticmethod
+    def sweep(directory: Path, locked: bool = False) -> list[str]:
+        """Remove what killed saves left beside the index; returns the names removed."""
+        directory = Path(directory)
+        if not directory.parent.is_dir():
+            return []
+        with contextlib.nullcontext() if locked else _save_lock(directory):
+            stale = [p for p in directory.parent.iterdir()
+                     if p.is_dir() and (p.name.startswith(_TMP_PREFIX) or p.name == directory.name + ".old")]
+            for p in stale:
+                shutil.rmtree(p, ignore_errors=True)
+        return sorted(p.name for p in stale)
 
     @classmethod
     def load(cls, directory: Path) -> "KeywordIndex | None":
-        """The saved index, or None when it is missing, stale in format or unreadable."""
+        """The saved index, or None when it is missing, stale in format, unreadable or fails its checksum."""
         import bm25s
 
         try:
+            if (Path(directory) / "checksum").read_text("ascii").strip() != _digest(Path(directory)):
+                return None  # a flipped bit in a passage's text or offsets would otherwise be served
             info = json.loads((Path(directory) / "index.json").read_text("utf-8"))
             if info.get("tokenizer") != TOKENIZER_VERSION:
                 return None

@@ -393,7 +393,9 @@ def _clean_prose(segment: str, quoted: str, system: str, out: Checked) -> str:
     kept = []
     for clause in clauses:
         bare = squash(_CITE_RE.sub("", clause))
-        if len(bare.replace(squash(NOT_FOUND), "")) >= 12 and bare in system:
+        core = bare.replace(squash(NOT_FOUND), "")
+        # the whole clause, or any 12-character run of it, repeats the system prompt: a leak
+        if len(core) >= 12 and (bare in system or any(core[i:i + 12] in system for i in range(len(core) - 11))):
             out.prompt_leak = True
             continue
         figures = [m.group(1) for m in _FIGURE.finditer(normalize(clause))]

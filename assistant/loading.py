@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import LoadError
-from .readers import SUPPORTED_SUFFIXES, read_raw
+from .readers import DEFAULT_MAX_CHARS, SUPPORTED_SUFFIXES, read_raw
 
 CJK = r"\u4e00-\u9fff"
 _CJK_RE = re.compile(f"[{CJK}]")
@@ -130,9 +130,9 @@ def safe_name(name: str) -> str:
 
 
 def load_document(path: Path | str, overrides: dict | None = None, *, max_mb: int = 20,
-                  name: str | None = None) -> LoadedDoc:
+                  name: str | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> LoadedDoc:
     path = Path(path)
-    raw = read_raw(path, max_bytes=max_mb * 1024 * 1024)
+    raw = read_raw(path, max_bytes=max_mb * 1024 * 1024, max_chars=max_chars)
     doc = parse_text(raw, name=safe_name(name or path.name))
     if overrides:
         doc.meta.update({k: v for k, v in overrides.items() if v not in (None, "")})

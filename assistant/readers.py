@@ -25,6 +25,10 @@ from .errors import LoadError
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# A text longer than this is refused: a million characters are ~2,500 passages, minutes of embedding; a 50 MB
+# line would be hours. Raised with ASSISTANT_MAX_DOC_CHARS.
+DEFAULT_MAX_CHARS = 1_000_000
+_PLAIN_SUFFIXES = (".txt", ".md")
 # A .docx is a zip: its size on disk says nothing about what python-docx will inflate into memory.
 DOCX_MAX_UNZIPPED = 50 * 1024 * 1024
 DOCX_MAX_RATIO = 100  # real Word XML deflates 5-20x; zeros deflate ~1000x
@@ -44,7 +48,9 @@ _BOMS = (  # UTF-32 before UTF-16: the UTF-32 LE BOM starts with the UTF-16 LE o
 # Every line-break convention becomes "\n"; downstream code splits on "\n" only.
 _LINE_BREAKS = re.compile(r"\r\n?|[\v\f\x1c-\x1e\x85\u2028\u2029]")
 _CONTROL_CODES = [c for c in range(0x20) if c not in (0x09, 0x0A)] + [0x7F] + list(range(0x80, 0xA0))
-_DROP_CONTROLS = dict.fromkeys(_CONTROL_CODES)
+# Bidirectional overrides and isolates too: they can make a quote display as other text than it is.
+_BIDI_CONTROLS = list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
+_DROP_CONTROLS = dict.fromkeys(_CONTROL_CODES + _BIDI_CONTROLS)
 # For the binary test: line-break style controls are normal in text, U+FFFD means bytes were lost.
 _NOT_TEXT = dict.fromkeys([c for c in _CONTROL_CODES if c not in (0x0B, 0x0C, 0x0D, 0x85)] + [0xFFFD])
 
@@ -55,7 +61,8 @@ _CJK_NEXT_TO_ASCII = re.compile(f"[{_CJK}][\x21-\x7e \t]|[\x21-\x7e \t][{_CJK}]"
 _NON_ASCII_NON_CJK = re.compile(f"[^\x00-\x7f{_CJK}]")
 
 
-def read_raw(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+def read_raw(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+             max_chars: int | None = DEFAULT_MAX_CHARS) -> str:
     """The text of one document, or LoadError with a message fit to show the user."""
     path = Path(path)
     name = path.name or str(path)
@@ -83,6 +90,9 @@ def read_raw(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         raise LoadError(_too_large(name, st.st_size, max_bytes))
     if st.st_size == 0:
         raise LoadError(f"{name}: 文件是空的 (file is empty, 0 bytes)。")
+    # No encoding spends more than 4 bytes on a character: a plain-text file this big is too long to decode.
+    if max_chars and suffix in _PLAIN_SUFFIXES and st.st_size > 4 * max_chars:
+        raise LoadError(_too_long(name, st.st_size // 4, max_chars, at_least=True))
     try:
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)  # the file may have grown since stat
@@ -103,6 +113,8 @@ def read_raw(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     text = _clean(text)
     if not text.strip():
         raise LoadError(f"{name}: 文件只有空白，没有文字内容 (file contains only whitespace)。")
+    if max_chars and len(text) > max_chars:
+        raise LoadError(_too_long(name, len(text), max_chars))
     return text
 
 
@@ -142,11 +154,17 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             pass
     if b"\x00" in data:  # no text encoding but UTF-16/32 puts NUL bytes in a file
+        mostly_cjk = _utf16_mostly_cjk(data)
+        if mostly_cjk is not None:
+            return mostly_cjk
         raise LoadError(_BINARY)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = None
+        mixed = _mixed_lines(data)
+        if mixed is not None:
+            return mixed
     if text is not None and (text.isascii() or _HAS_CJK.search(text)):
         return text
     try:
@@ -178,6 +196,50 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+def _utf16_mostly_cjk(data: bytes) -> str | None:
+    """UTF-16 without a BOM whose text is mostly Chinese: too few ASCII characters (the NUL high bytes) for
+    _utf16_without_bom, but nearly every NUL at one parity and the decoded text mostly CJK, which random binary
+    data decoded as UTF-16 never is (CJK is a third of the code space, and stray surrogates fail)."""
+    if len(data) % 2 or len(data) < 8:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    # ("一" is U+4E00: a CJK character may put a NUL on the other side too, rarely)
+    encoding = "utf-16-le" if odd > 4 * even else "utf-16-be" if even > 4 * odd else None
+    if encoding is None:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    visible = [c for c in text if not c.isspace()]
+    cjk = sum(1 for c in visible if _HAS_CJK.match(c))
+    if not visible or _looks_binary(text) or cjk < 0.6 * len(visible):
+        return None
+    return text
+
+
+def _mixed_lines(data: bytes) -> str | None:
+    """A file that is not UTF-8 as a whole but line by line is UTF-8 or GB18030 (two files pasted together,
+    a UTF-8 file edited in a GBK editor): each line in its own encoding. Lines that are valid UTF-8 with
+    Chinese in them are UTF-8 (GBK bytes almost never are); None unless both kinds occur."""
+    out, utf8, gb = [], 0, 0
+    for line in data.split(b"\n"):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and (text.isascii() or len(_HAS_CJK.findall(text)) >= 2):
+            utf8 += not text.isascii()
+            out.append(text)
+            continue
+        try:
+            out.append(line.decode("gb18030"))
+        except UnicodeDecodeError:
+            return None
+        gb += 1
+    return "\n".join(out) if utf8 and gb else None
+
+
 def _is_chinese_misread_as_utf8(gb: str) -> bool:
     """Whether bytes that are valid UTF-8 *and* valid GB18030 are really Chinese in GBK.
 
@@ -202,6 +264,13 @@ def _too_large(name: str, size: int, limit: int) -> str:
     return (
         f"{name}: 文件太大 (file too large)：{_mb(size)}，上限 {_mb(limit)}；"
         "请拆分文件，或设置环境变量 ASSISTANT_MAX_FILE_MB 提高上限。"
+    )
+
+
+def _too_long(name: str, chars: int, limit: int, at_least: bool = False) -> str:
+    return (
+        f"{name}: 文本太长 (document too long)：{'至少' if at_least else ''}{chars:,} 字，上限 {limit:,} 字；"
+        "请拆分文件，或设置环境变量 ASSISTANT_MAX_DOC_CHARS 提高上限。"
     )
 
 

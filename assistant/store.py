@@ -24,11 +24,12 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .chunking import chunk, enumeration_count, heading_level
-from .config import Settings
+from .config import Settings, fault_point
 from .embeddings import get_embeddings, model_id
 from .errors import AssistantError, LoadError, ModelMismatchError, StoreError
 from .keyword import KeywordIndex
 from .loading import LoadedDoc, bundled_files, bundled_manifest, load_document, safe_name
+from .text import tokenize
 
 SCHEMA = 1
 Progress = Callable[[str, int, int], None]  # (message, done, total)
@@ -134,6 +135,57 @@ def _flat(meta: dict) -> dict:
     return out
 
 
+_TRANSIENT = {"ConnectError", "ConnectTimeout", "ReadError", "ReadTimeout", "WriteError", "WriteTimeout",
+              "PoolTimeout", "RemoteProtocolError", "ConnectionError", "TimeoutError"}
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and len(out) < 10:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """A network error talking to a Chroma server (refused, reset, timed out): worth a retry."""
+    return any({c.__name__ for c in type(e).__mro__} & _TRANSIENT for e in _chain(exc))
+
+
+def _cause(exc: BaseException) -> str:
+    """What went wrong, for a user: disk full and read-only stores named as such."""
+    text = " ".join(f"{type(e).__name__}: {e}" for e in _chain(exc)).lower()
+    errnos = {getattr(e, "errno", None) for e in _chain(exc)}
+    if errnos & {28, 27} or "disk is full" in text or "no space left" in text or "file too large" in text:
+        return "磁盘空间已满或超出文件大小限制 (disk full)，请释放存储所在磁盘的空间后重试"
+    if errnos & {5} or "disk i/o error" in text:  # SQLite's word for a failed write (EFBIG, EIO)
+        return "磁盘读写错误 (disk I/O error)：磁盘可能已满或出错，请检查存储所在磁盘后重试"
+    if 30 in errnos or "readonly" in text or "read-only" in text:
+        return "存储是只读的 (read-only store)，请设置可写的 ASSISTANT_HOME"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+_GENERATIONS: dict[str, int] = {}  # local store path -> how often its Chroma engine was discarded
+
+
+def _forget_local_engine(ident: str, system=None) -> bool:
+    """Drop chromadb's process-wide engine for a local path (only `system`, when given), so that the next
+    PersistentClient on it starts a new one. True when one was dropped."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient as shared
+
+        with shared._refcount_lock:
+            cached = shared._identifier_to_system.get(ident)
+            if cached is None or (system is not None and cached is not system):
+                return False
+            shared._identifier_to_system.pop(ident, None)
+            shared._identifier_to_refcount.pop(ident, None)
+            return True
+    except Exception:  # a chromadb without these internals: nothing to drop
+        return False
+
+
 def _manifest_for(path: Path) -> dict:
     """A manifest.json beside a file may override its metadata ({"file.txt": {"zone": …}})."""
     import json
@@ -151,12 +203,17 @@ class Store:
         self.settings = settings or Settings.from_env()
         self.model_id = getattr(embeddings, "model_id", None) or model_id(self.settings.embedding)
         self.embeddings = embeddings or _LazyEmbeddings(self.settings.embedding, self.settings.st_query_prompt)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the cached registry and keyword index
+        self._write_lock = threading.RLock()  # one writer at a time in this process (readers never wait for it)
         self._registry: dict[str, dict] | None = None
         self._registry_at = 0.0
         self._keyword: KeywordIndex | None = None
-        self._texts: dict[tuple[str, str], str] = {}
+        self._rebuild_lock = threading.Lock()  # one keyword-index rebuild at a time; readers do not wait for it
+        self._tokens: dict[str, list[str]] = {}  # passage id -> keyword tokens (ids are content-derived)
+        self._texts: dict[tuple[str, str], str] = {}  # (name, hash) -> clean text, most recently used last
+        self._texts_lock = threading.Lock()
         self._client = self._connect()
+        self._generation = _GENERATIONS.get(str(self.settings.chroma_dir), 0)
         self._open_collections()
         self._cache = EmbeddingCache(self.settings.embedding_cache)
 
@@ -165,6 +222,47 @@ class Store:
     @property
     def server_mode(self) -> bool:
         return bool(self.settings.chroma_url)
+
+    def _discard_local_engine(self) -> None:
+        """After a failed write to the local store, the next write opens a fresh Chroma engine for the path.
+
+        chromadb 1.5's local engine can hang for ever, holding the GIL, on the write after a delete that failed
+        on a full disk; a new engine on the same files does not. The old one keeps serving reads until then;
+        every Store of this process on the path switches at its next write (the generation count)."""
+        if self.server_mode:
+            return
+        with contextlib.suppress(Exception):
+            if _forget_local_engine(self._client._identifier, self._client._system):
+                key = str(self.settings.chroma_dir)
+                _GENERATIONS[key] = _GENERATIONS.get(key, 0) + 1
+
+    def _reopen_if_discarded(self) -> None:
+        if not self.server_mode and _GENERATIONS.get(str(self.settings.chroma_dir), 0) != self._generation:
+            generation = _GENERATIONS.get(str(self.settings.chroma_dir), 0)
+            self._client = self._connect()
+            self._open_collections()
+            self._generation = generation
+            self._invalidate()
+
+    def _chroma(self, what: str, fn, *args, **kwargs):
+        """One Chroma call; errors become a StoreError that says what failed and why. Against a server, a
+        network error is retried (a restart, a dropped keep-alive connection) before it is reported."""
+        attempts = 4 if self.server_mode else 1  # waits 0.5 + 1 + 1.5 s: a `chroma run` restart takes ~1 s
+        for attempt in range(attempts):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                transient = self.server_mode and _is_transient(exc)
+                if transient and attempt + 1 < attempts:
+                    time.sleep(0.5 * (attempt + 1))
+                    continue
+                if getattr(fn, "__name__", "") in ("upsert", "delete", "add", "update"):
+                    self._discard_local_engine()
+                if transient:
+                    raise StoreError(
+                        f"{what}失败：Chroma 服务器 {self.settings.chroma_url} 无法访问 ({type(exc).__name__})。"
+                        "请确认 `chroma run` 正在运行；服务恢复后重试即可，已存入的文档不受影响。") from exc
+                raise StoreError(f"{what}失败：{_cause(exc)}。") from exc
 
     def _connect(self):
         import chromadb
@@ -190,9 +288,11 @@ class Store:
         try:
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except Exception as exc:
-            raise StoreError(
-                f"无法打开存储 {path} ({type(exc).__name__}: {str(exc)[:200]})。"
-                "目录可能只读或已损坏: 运行 `assistant doctor`，或换一个 ASSISTANT_HOME。") from exc
+            _forget_local_engine(str(path))  # a half-started engine must not be reused by the next attempt
+            why = _cause(exc)
+            hint = ("" if why.startswith(("磁盘", "存储是只读")) else
+                    "目录可能只读或已损坏: 运行 `assistant doctor`，或换一个 ASSISTANT_HOME。")
+            raise StoreError(f"无法打开存储 {path} ({why})。{hint}") from exc
 
     def _open_collections(self) -> None:
         from langchain_chroma import Chroma
@@ -220,10 +320,7 @@ class Store:
         """name -> metadata (with doc_hash, n_passages) of every registered document."""
         with self._lock:
             if self._registry is None or time.monotonic() - self._registry_at > max_age:
-                try:
-                    got = self._docs.get(include=["metadatas"])
-                except Exception as exc:
-                    raise StoreError(f"无法读取文档列表: {type(exc).__name__}: {str(exc)[:200]}") from exc
+                got = self._chroma("读取文档列表", self._docs.get, include=["metadatas"])
                 self._registry = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
                 self._registry_at = time.monotonic()
             return dict(self._registry)
@@ -232,14 +329,39 @@ class Store:
         self._registry = None
 
     def document_text(self, name: str) -> str:
-        meta = self.documents().get(name)
-        if meta is None:
-            raise AssistantError(f"没有名为 {name!r} 的文档。用 `assistant docs` 查看已有文档。")
-        key = (name, meta.get("doc_hash", ""))
-        if key not in self._texts:
-            got = self._docs.get(ids=[name], include=["documents"])
-            self._texts[key] = (got["documents"] or [""])[0] or ""
-        return self._texts[key]
+        """The clean text of a registered document. A document removed while a reader was answering from it
+        (another thread or session) still gives the text that reader saw, if this process read it before."""
+        for attempt in range(3):
+            meta = self.documents(max_age=1.0 if attempt == 0 else 0).get(name)
+            if meta is None:
+                with self._texts_lock:
+                    seen = [text for (n, _), text in reversed(self._texts.items()) if n == name]
+                if seen:
+                    return seen[0]
+                raise AssistantError(f"没有名为 {name!r} 的文档。用 `assistant docs` 查看已有文档。")
+            key = (name, meta.get("doc_hash", ""))
+            with self._texts_lock:
+                text = self._texts.get(key)
+            if text is None:
+                got = self._chroma("读取文档", self._docs.get, ids=[name], include=["documents", "metadatas"])
+                if not got["ids"]:
+                    continue  # removed since the registry was read: look again
+                text = (got["documents"] or [""])[0] or ""
+                # Keyed by the hash stored with this text: another writer may have replaced it since `meta`.
+                key = (name, (got["metadatas"][0] or {}).get("doc_hash", ""))
+            with self._texts_lock:
+                self._texts.pop(key, None)
+                self._texts[key] = text  # most recently used last
+                while len(self._texts) > 256:
+                    self._texts.pop(next(iter(self._texts)), None)
+            return text
+        raise AssistantError(f"文档 {name!r} 正在被删除或替换，请稍后再试。")
+
+    def _keep_text(self, name: str) -> None:
+        """Before a document is replaced or removed: its text into the cache, for readers of this process
+        that are answering from the old version right now (see document_text)."""
+        with contextlib.suppress(AssistantError):
+            self.document_text(name)
 
     def fingerprint(self, docs: dict[str, dict] | None = None) -> str:
         docs = self.documents() if docs is None else docs
@@ -248,25 +370,53 @@ class Store:
 
     # ------------------------------------------------------------------------------------ keyword index
 
-    def keyword_index(self) -> KeywordIndex:
-        """The BM25 index matching Chroma now: loaded from disk when its fingerprint agrees, else rebuilt."""
-        with self._lock:
+    def keyword_index(self, wait: bool = False) -> KeywordIndex:
+        """The BM25 index matching Chroma now: loaded from disk when its fingerprint agrees, else rebuilt.
+
+        One thread rebuilds; the others meanwhile keep using the index they had (a consistent snapshot of the
+        store a moment ago) instead of queueing behind the rebuild. A thread with no index waits, and so does
+        one that asks to (`wait`: a writer bringing the index, and its file, up to date with its own write)."""
+        fp = self.fingerprint()
+        current = self._keyword
+        if current is not None and current.fingerprint == fp:
+            return current
+        if not self._rebuild_lock.acquire(blocking=wait or current is None):
+            return current
+        try:
             fp = self.fingerprint()
             if self._keyword is not None and self._keyword.fingerprint == fp:
                 return self._keyword
             index = KeywordIndex.load(self.settings.index_dir)
             if index is None or index.fingerprint != fp:
-                index = self._rebuild_keyword(fp)
+                index = self._rebuild_keyword()
             self._keyword = index
             return index
+        finally:
+            self._rebuild_lock.release()
 
-    def _rebuild_keyword(self, fp: str) -> KeywordIndex:
-        docs = self.documents(max_age=0)
-        ids, texts, metas = self.active_passages(docs)
+    def _rebuild_keyword(self, fp: str | None = None) -> KeywordIndex:
+        """The index of the registered passages, labelled with the fingerprint of the registry it was built
+        from. A writer may commit between reading the registry and reading the passages (and delete the
+        old ones): the per-document counts tell, and the read is repeated. An index that never came out
+        complete is used once but not saved, and carries no fingerprint, so it is rebuilt on the next use."""
+        for _attempt in range(5):
+            docs = self.documents(max_age=0)
+            ids, texts, metas = self.active_passages(docs)
+            counts: dict[str, int] = {}
+            for m in metas:
+                counts[m.get("doc", "")] = counts.get(m.get("doc", ""), 0) + 1
+            complete = all(counts.get(n, 0) == int(m.get("n_passages", -1)) for n, m in docs.items())
+            if complete:
+                break
+            time.sleep(0.05)
+        index_texts = [keyword_text(m.get("section", ""), t) for t, m in zip(texts, metas)]
+        tokenized = [self._tokens.get(pid) or tokenize(t) for pid, t in zip(ids, index_texts)]
+        self._tokens = dict(zip(ids, tokenized))  # the current passages only
         index = KeywordIndex()
-        index.build(ids, texts, fp, metas, [keyword_text(m.get("section", ""), t) for t, m in zip(texts, metas)])
-        with contextlib.suppress(OSError):
-            index.save(self.settings.index_dir)
+        index.build(ids, texts, self.fingerprint(docs) if complete else "", metas, index_texts, tokenized)
+        if complete:
+            with contextlib.suppress(OSError):
+                index.save(self.settings.index_dir)
         return index
 
     def active_passages(self, docs: dict[str, dict] | None = None):
@@ -274,7 +424,8 @@ class Store:
         hashes = [m["doc_hash"] for m in docs.values() if m.get("doc_hash")]
         if not hashes:
             return [], [], []
-        got = self._passages.get(where={"doc_hash": {"$in": hashes}}, include=["documents", "metadatas"])
+        got = self._chroma("读取段落", self._passages.get, where={"doc_hash": {"$in": hashes}},
+                           include=["documents", "metadatas"])
         rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]),
                       key=lambda r: (r[2].get("doc", ""), r[2].get("start", 0)))
         return [r[0] for r in rows], [r[1] for r in rows], [dict(r[2]) for r in rows]
@@ -286,18 +437,18 @@ class Store:
             return []
         vec = self.embeddings.embed_query(query)
         where = {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
-        try:
-            res = self._passages.query(query_embeddings=[vec], n_results=k, where=where, include=["distances"])
-        except Exception as exc:
-            raise StoreError(f"向量检索失败: {type(exc).__name__}: {str(exc)[:200]}") from exc
+        res = self._chroma("向量检索", self._passages.query, query_embeddings=[vec], n_results=k, where=where,
+                           include=["distances"])
         return [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
 
     # ------------------------------------------------------------------------------------ writing
 
     @contextlib.contextmanager
     def _write_guard(self):
-        """One writer at a time: a thread lock in-process, a file lock between processes on one disk."""
-        with self._lock:
+        """One writer at a time: a thread lock in-process, a file lock between processes on one disk. (Against
+        a server there is no shared disk: concurrent writers stay safe because each deletes only the passages
+        of the version it replaced, see add_document.)"""
+        with self._write_lock:
             if self.server_mode:
                 yield
                 return
@@ -305,10 +456,11 @@ class Store:
             try:
                 fh = open(lock_path, "a")
             except OSError as exc:
-                raise StoreError(f"存储目录不可写 ({self.settings.home}): {exc.strerror}。") from exc
+                raise StoreError(f"存储目录不可写 ({self.settings.home}): {_cause(exc)}。") from exc
             with fh:
                 fcntl.flock(fh, fcntl.LOCK_EX)
                 try:
+                    self._reopen_if_discarded()
                     yield
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
@@ -334,6 +486,8 @@ class Store:
             passages = chunk(doc.text)
             if not passages:
                 return FileResult(doc.name, "failed", 0, "没有可检索的正文 (no passages)")
+            if old:
+                self._keep_text(doc.name)
             meta = _flat(doc.meta)
             ids = [passage_id(doc.name, doc_hash, p.start, p.end) for p in passages]
             metas = [
@@ -351,26 +505,51 @@ class Store:
                     vectors += self._embed([embed_text(meta, p.section, p.text) for p in part])
                     if progress:
                         progress(f"嵌入 {doc.name}", min(i + step, len(passages)), len(passages))
+                fault_point("embedded")
                 for i in range(0, len(ids), 1000):
-                    self._passages.upsert(ids=ids[i:i + 1000], embeddings=vectors[i:i + 1000],
-                                          documents=[p.text for p in passages[i:i + 1000]],
-                                          metadatas=metas[i:i + 1000])
+                    self._chroma("写入段落", self._passages.upsert, ids=ids[i:i + 1000],
+                                 embeddings=vectors[i:i + 1000], documents=[p.text for p in passages[i:i + 1000]],
+                                 metadatas=metas[i:i + 1000])
+                fault_point("passages_upserted")
                 record = {**meta, "doc_hash": doc_hash, "n_passages": len(passages), "chars": len(doc.text),
                           "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-                self._docs.upsert(ids=[doc.name], documents=[doc.text], metadatas=[record],
-                                  embeddings=[[1.0]])  # the commit point
+                self._chroma("写入文档登记", self._docs.upsert, ids=[doc.name], documents=[doc.text],
+                             metadatas=[record], embeddings=[[1.0]])  # the commit point
+                fault_point("registry_upserted")
             except Exception as exc:
-                with contextlib.suppress(Exception):
-                    self._passages.delete(ids=ids)
                 self._invalidate()
-                raise StoreError(f"{doc.name}: 写入存储失败，已保留原有内容 ({type(exc).__name__}: "
-                                 f"{str(exc)[:200]})") from exc
+                self._undo_uncommitted(doc.name, doc_hash, ids)
+                if isinstance(exc, StoreError) and self.server_mode and _is_transient(exc):
+                    why = str(exc)  # names the server and the fix
+                else:  # a StoreError from _chroma carries the Chroma exception as its cause
+                    why = _cause(exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc)
+                raise StoreError(f"{doc.name}: 写入存储失败，已保留原有内容 ({why})") from exc
             self._invalidate()
             if old:
-                with contextlib.suppress(Exception):
-                    self._passages.delete(where={"$and": [{"doc": doc.name}, {"doc_hash": {"$ne": doc_hash}}]})
-            self._keyword = None
+                # Locally (under the file lock) every older version goes, orphans of killed ingests too.
+                # Against a server, writers in other processes are not locked out: delete only the version
+                # this ingest replaced, never one another writer may have registered meanwhile.
+                stale = ({"doc_hash": old.get("doc_hash", "")} if self.server_mode
+                         else {"doc_hash": {"$ne": doc_hash}})
+                with contextlib.suppress(StoreError):  # left over, they are invisible orphans doctor sweeps
+                    self._chroma("删除旧版本段落", self._passages.delete, where={"$and": [{"doc": doc.name}, stale]})
+                fault_point("old_deleted")
+            # (the keyword index in memory is now stale by its fingerprint: the next keyword_index() rebuilds)
             return FileResult(doc.name, "replaced" if old else "added", len(passages))
+
+    def _undo_uncommitted(self, name: str, doc_hash: str, ids: list[str]) -> None:
+        """After a failed write: delete the new passages, unless the registry did switch to them (a server
+        that committed and then lost the connection). When the registry cannot be read, leave them: they are
+        invisible orphans that `doctor` sweeps, while deleting them might empty a committed document."""
+        try:
+            self._reopen_if_discarded()  # never another write on an engine a write just failed on (it can hang)
+            got = self._chroma("读取文档登记", self._docs.get, ids=[name], include=["metadatas"])
+        except StoreError:
+            return
+        current = (got["metadatas"] or [None])[0] or {} if got["ids"] else {}
+        if current.get("doc_hash") != doc_hash:
+            with contextlib.suppress(StoreError):
+                self._chroma("删除未登记的段落", self._passages.delete, ids=ids)
 
     def ingest(self, paths: Iterable[Path | str], progress: Progress | None = None,
                overrides: dict[str, dict] | None = None) -> IngestReport:
@@ -390,7 +569,8 @@ class Store:
             seen[name] = path
             try:
                 override = (overrides or {}).get(path.name) or _manifest_for(path).get(path.name)
-                doc = load_document(path, override, max_mb=self.settings.max_file_mb)
+                doc = load_document(path, override, max_mb=self.settings.max_file_mb,
+                                    max_chars=self.settings.max_doc_chars)
                 report.results.append(self.add_document(doc, progress))
             except LoadError as exc:
                 report.results.append(FileResult(name, "failed", reason=str(exc)))
@@ -399,7 +579,7 @@ class Store:
         if progress:
             progress("完成", len(paths), len(paths))
         with contextlib.suppress(AssistantError):
-            self.keyword_index()
+            self.keyword_index(wait=True)
         return report
 
     def ingest_bundled(self, progress: Progress | None = None) -> IngestReport:
@@ -412,13 +592,16 @@ class Store:
             if name not in docs:
                 raise AssistantError(f"没有名为 {name!r} 的文档。用 `assistant docs` 查看已有文档。")
             n = int(docs[name].get("n_passages", 0))
-            try:
-                self._docs.delete(ids=[name])  # the commit point: the passages are invisible from here on
-                self._invalidate()
-                self._passages.delete(where={"doc": name})
-            except Exception as exc:
-                raise StoreError(f"删除 {name} 失败: {type(exc).__name__}: {str(exc)[:200]}") from exc
-            self._keyword = None
+            self._keep_text(name)
+            self._chroma(f"删除 {name} ", self._docs.delete, ids=[name])  # the commit point
+            self._invalidate()
+            fault_point("registry_deleted")
+            # The passages are invisible from here on; if deleting them fails, `doctor` sweeps them. Against a
+            # server only this version's: another process may be writing a new one of the same name.
+            where = ({"$and": [{"doc": name}, {"doc_hash": docs[name].get("doc_hash", "")}]} if self.server_mode
+                     else {"doc": name})
+            with contextlib.suppress(StoreError):  # removed all the same; the rest are orphans
+                self._chroma(f"删除 {name} 的段落", self._passages.delete, where=where)
             return n
 
     def is_empty(self) -> bool:
@@ -427,11 +610,15 @@ class Store:
     # ------------------------------------------------------------------------------------ doctor
 
     def doctor(self, repair: bool = True) -> list[str]:
-        """Check registry, passages and keyword index agree; sweep orphans and rebuild the index."""
-        findings = []
+        """Check registry, passages and keyword index agree; sweep orphans and rebuild the index.
+
+        Returns the findings (empty: all is well). Locally it holds the write lock, so it never races an
+        ingest; against a server, run it while no other process is ingesting (an ingest in progress has
+        passages that are not registered yet, which look like orphans)."""
+        findings: list[str] = []
         with self._write_guard():
             docs = self.documents(max_age=0)
-            got = self._passages.get(include=["metadatas"])
+            got = self._chroma("读取段落", self._passages.get, include=["metadatas"])
             active = {(n, m.get("doc_hash")) for n, m in docs.items()}
             orphans = [pid for pid, m in zip(got["ids"], got["metadatas"])
                        if (m.get("doc"), m.get("doc_hash")) not in active]
@@ -443,20 +630,36 @@ class Store:
                 if counts.get(name, 0) != int(meta.get("n_passages", -1)):
                     findings.append(f"{name}: {counts.get(name, 0)} passages, registry says {meta.get('n_passages')}")
                     if repair:
-                        self._docs.delete(ids=[name])
-                        self._passages.delete(where={"doc": name})
+                        self._chroma("删除不完整的文档", self._docs.delete, ids=[name])
+                        self._chroma("删除不完整的文档", self._passages.delete, where={"doc": name})
                         findings.append(f"{name}: removed (incomplete); ingest it again")
             if orphans:
                 findings.append(f"{len(orphans)} orphan passages (from interrupted ingests)")
                 if repair:
                     for i in range(0, len(orphans), 1000):
-                        self._passages.delete(ids=orphans[i:i + 1000])
+                        self._chroma("删除孤立段落", self._passages.delete, ids=orphans[i:i + 1000])
             self._invalidate()
-            fp = self.fingerprint()
-            index = KeywordIndex.load(self.settings.index_dir)
-            if index is None or index.fingerprint != fp:
-                findings.append("keyword index missing, unreadable or out of date")
-                if repair:
-                    self._keyword = self._rebuild_keyword(fp)
-                    findings.append("keyword index rebuilt from Chroma")
+            with self._rebuild_lock:  # not under self._lock: keyword_index() takes the two the other way round
+                docs = self.documents(max_age=0)
+                fp = self.fingerprint(docs)
+                index_dir = self.settings.index_dir
+                leftovers = [p.name for p in index_dir.parent.glob(".kw-*")] + (
+                    [index_dir.name + ".old"] if index_dir.with_name(index_dir.name + ".old").exists() else [])
+                if leftovers:
+                    findings.append(f"leftovers of an interrupted keyword-index save: {', '.join(sorted(leftovers))}")
+                    if repair:
+                        with contextlib.suppress(OSError):
+                            KeywordIndex.sweep(index_dir)
+                index = KeywordIndex.load(index_dir)
+                missing_ok = index is None and not docs and not index_dir.exists()  # a new, empty store
+                if index is not None and index.fingerprint == fp:
+                    active_ids, _, _ = self.active_passages(docs)
+                    if sorted(index.ids) != sorted(active_ids):
+                        findings.append("keyword index does not list the registered passages")
+                        index = None
+                if not missing_ok and (index is None or index.fingerprint != fp):
+                    findings.append("keyword index missing, unreadable or out of date")
+                    if repair:
+                        self._keyword = self._rebuild_keyword()
+                        findings.append("keyword index rebuilt from Chroma")
         return findings

@@ -1,0 +1,460 @@
+"""Disk and store faults: a full disk, a read-only store, a corrupted keyword index, a Chroma server that goes
+away and comes back. Each gives a clear error, a retry or a repair, and nothing that was stored is lost.
+
+The full disk is a small tmpfs when this process may mount one (root in a container that allows it), and in
+any case a child process with RLIMIT_FSIZE (writes past the limit fail with EFBIG, as on a full disk). The
+read-only store is a tmpfs remounted read-only, which stops root too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from reliability_kit import child_env, mounted_tmpfs, no_traceback, record
+from synthetic import MARK_V1, MARK_V2, NAMES
+
+from assistant.config import Settings
+from assistant.errors import AssistantError, StoreError
+from assistant.keyword import KeywordIndex
+from assistant.retrieval import HybridRetriever
+from assistant.store import Store
+
+
+def snapshot(store: Store) -> dict:
+    """name -> (hash, number of searchable passages): what must survive a fault."""
+    docs = store.documents(max_age=0)
+    ids, _, metas = store.active_passages(docs)
+    counts: dict[str, int] = {}
+    for m in metas:
+        counts[m["doc"]] = counts.get(m["doc"], 0) + 1
+    return {n: (m["doc_hash"], counts.get(n, 0), int(m["n_passages"])) for n, m in docs.items()}
+
+
+def assert_intact(store: Store, before: dict) -> None:
+    after = snapshot(store)
+    for name, (doc_hash, count, n) in before.items():
+        assert name in after, f"{name} lost"
+        assert after[name] == (doc_hash, count, n) and count == n, (name, before[name], after[name])
+    record("faults: documents lost", sum(1 for n in before if n not in after))
+
+
+def marker_found(store: Store, i: int, version: int = 1) -> bool:
+    mark = (MARK_V1 if version == 1 else MARK_V2)[i]
+    return any(h.doc == NAMES[i] and mark in h.text for h in HybridRetriever(store=store, k=5).search(mark))
+
+
+# ------------------------------------------------------------------------------------------ full disk
+
+
+def fill(path: Path) -> None:
+    """Fill the file system holding path to its last byte (unbuffered: nothing is left to flush)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        for size in (1 << 16, 4096, 512, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+
+
+def test_full_disk_on_a_small_tmpfs(tmp_path, versions, shared_cache):
+    v1, v2 = versions
+    mount = tmp_path / "tmpfs"
+    with mounted_tmpfs(mount, "12m") as ok:
+        if not ok:
+            pytest.skip("cannot mount a tmpfs here; test_full_disk_by_file_size_limit covers a full disk")
+        store = Store(Settings(home=mount / "home", cache_dir=shared_cache, auto_ingest=False))
+        assert store.ingest([v1 / NAMES[0], v1 / NAMES[1]]).ok
+        before = snapshot(store)
+
+        filler = mount / "filler"
+        fill(filler)
+        record("faults: full disk (tmpfs) writes attempted", 3)
+
+        # a new document and a new version of a stored one: refused with the cause named, nothing changed
+        report = store.ingest([v1 / NAMES[2], v2 / NAMES[0]])
+        assert [r.status for r in report.results] == ["failed", "failed"], report
+        assert all("磁盘空间已满" in r.reason for r in report.results), report
+        assert "已保留原有内容" in report.results[0].reason, report
+        with pytest.raises(StoreError, match="磁盘空间已满"):
+            store.remove(NAMES[1])
+        assert_intact(store, before)
+        assert marker_found(store, 0) and marker_found(store, 1)  # reading still works on a full disk
+        assert not marker_found(store, 0, version=2)
+
+        # space again: the same ingest succeeds, and doctor finds nothing it cannot repair
+        filler.unlink()
+        report = store.ingest([v1 / NAMES[2], v2 / NAMES[0]])
+        assert [r.status for r in report.results] == ["added", "replaced"], report
+        store.doctor()
+        assert store.doctor(repair=False) == []
+        assert marker_found(store, 2) and marker_found(store, 0, version=2) and marker_found(store, 1)
+        assert_intact(Store(store.settings), {n: v for n, v in snapshot(store).items()})
+
+
+FSIZE_CHILD = r"""
+import faulthandler, json, resource, signal, sys
+faulthandler.dump_traceback_later(100, exit=True)  # a hang shows where, instead of a bare timeout
+from pathlib import Path
+from assistant.config import Settings
+from assistant.errors import StoreError
+from assistant.store import Store
+
+store = Store(Settings.from_env())
+# From here on no file may grow: every write past the current sizes fails with EFBIG, as on a full disk.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = max(p.stat().st_size for p in Path(sys.argv[1]).rglob("*") if p.is_file())
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+out = {}
+report = store.ingest(json.loads(sys.argv[2]))
+out["ingest"] = [[r.name, r.status, r.reason] for r in report.results]
+try:
+    store.remove(sys.argv[3])
+    out["remove"] = "ok"
+except StoreError as exc:
+    out["remove"] = str(exc)
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+def test_full_disk_by_file_size_limit(tmp_path, versions, shared_cache, assistant_exe):
+    """RLIMIT_FSIZE in a child: needs no privileges, so this runs everywhere."""
+    v1, v2 = versions
+    home = tmp_path / "fsize-home"
+    settings = Settings(home=home, cache_dir=shared_cache, auto_ingest=False)
+    store = Store(settings)
+    assert store.ingest([v1 / n for n in NAMES[:2]]).ok
+    before = snapshot(store)
+    store = None
+    env = child_env(home, shared_cache)
+    big = tmp_path / "big"
+    big.mkdir()
+    (big / "big.txt").write_text((v2 / NAMES[3]).read_text("utf-8") * 30, "utf-8")
+    paths = [str(big / "big.txt"), str(v2 / NAMES[0])]
+    res = subprocess.run([sys.executable, "-c", FSIZE_CHILD, str(home), json.dumps(paths), NAMES[1]], env=env,
+                         capture_output=True, text=True, timeout=180)
+    no_traceback(res.stderr)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    record("faults: full disk (RLIMIT_FSIZE) writes attempted", 3)
+    statuses = {name: (status, reason) for name, status, reason in out["ingest"]}
+    assert statuses["big.txt"][0] == "failed", out
+    assert "磁盘" in statuses["big.txt"][1], out  # "disk full" or "disk I/O error": SQLite's word for EFBIG
+    for status, reason in statuses.values():
+        assert status in ("failed", "replaced") and (status != "failed" or reason), out
+    assert out["remove"] == "ok" or "磁盘" in out["remove"], out
+
+    store = Store(settings)
+    docs = store.documents(max_age=0)
+    assert "big.txt" not in docs
+    # each document wholly in one state: the old or the new version, removed or present and complete
+    version = 2 if statuses[NAMES[0]][0] == "replaced" else 1
+    assert marker_found(store, 0, version) and not marker_found(store, 0, 3 - version)
+    if out["remove"] == "ok":
+        assert NAMES[1] not in docs
+    else:
+        assert_intact(store, {NAMES[1]: before[NAMES[1]]})
+    if version == 1:
+        assert_intact(store, {NAMES[0]: before[NAMES[0]]})
+    store.doctor()
+    assert store.doctor(repair=False) == []
+    cli = subprocess.run([assistant_exe, "doctor", "--check"], env=env, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+
+
+# ------------------------------------------------------------------------------------------ read-only store
+
+
+RO_CHILD = r"""
+import json, sys
+from assistant.bot import Assistant
+from assistant.config import Settings
+from assistant.errors import AssistantError
+out = {}
+try:
+    bot = Assistant(Settings.from_env())
+    out["opened"] = sorted(bot.documents())
+    out["search"] = [h.doc for h in bot.search(sys.argv[1])]
+    report = bot.ingest([sys.argv[2]])
+    out["ingest"] = [[r.status, r.reason] for r in report.results]
+    try:
+        bot.remove(out["opened"][0])
+        out["remove"] = "ok"
+    except AssistantError as exc:
+        out["remove"] = str(exc)
+except AssistantError as exc:
+    out["error"] = str(exc)
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+def test_read_only_store(tmp_path, versions, shared_cache, assistant_exe):
+    v1, _ = versions
+    mount = tmp_path / "ro"
+    with mounted_tmpfs(mount, "16m") as ok:
+        if not ok:
+            pytest.skip("cannot mount a tmpfs here (tests/test_store.py::test_read_only_store drops the DAC "
+                        "capabilities instead)")
+        home = mount / "home"
+        env = child_env(home, shared_cache)
+        # written by another process: this one must hold no file of the store open, or it cannot be remounted
+        res = subprocess.run([assistant_exe, "ingest", str(v1 / NAMES[0])], env=env, capture_output=True,
+                             text=True, timeout=180)
+        assert res.returncode == 0, res.stdout + res.stderr
+        res = subprocess.run(["mount", "-o", "remount,ro", str(mount)], capture_output=True, text=True)
+        if res.returncode != 0:
+            pytest.skip(f"cannot remount read-only: {res.stderr}")
+        try:
+            res = subprocess.run([sys.executable, "-c", RO_CHILD, MARK_V1[0], str(v1 / NAMES[1])], env=env,
+                                 capture_output=True, text=True, timeout=180)
+            no_traceback(res.stderr)
+            out = json.loads(res.stdout.strip().splitlines()[-1])
+            if "error" in out:  # Chroma cannot open a store it may not write: one clear sentence
+                assert "只读" in out["error"] and str(home) in out["error"], out
+            else:
+                assert out["ingest"][0][0] == "failed" and "只读" in out["ingest"][0][1], out
+                assert "只读" in out["remove"], out
+            for args in (["docs"], ["search", MARK_V1[0]], ["ask", "青山高新区2020年营业收入是多少?"],
+                         ["ingest", str(v1 / NAMES[1])], ["doctor"]):
+                cli = subprocess.run([assistant_exe, *args], env=env, capture_output=True, text=True, timeout=120)
+                record("faults: read-only store operations")
+                no_traceback(cli.stdout, cli.stderr)
+                if cli.returncode != 0:
+                    assert cli.returncode in (1, 2) and len(cli.stderr.strip().splitlines()) == 1, (args, cli.stderr)
+                    assert "只读" in cli.stderr, (args, cli.stderr)
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(mount)], capture_output=True)
+        store = Store(Settings(home=home, cache_dir=shared_cache, auto_ingest=False))
+        assert sorted(store.documents()) == [NAMES[0]]
+        assert marker_found(store, 0) and store.doctor(repair=False) == []
+
+
+# ------------------------------------------------------------------------------------------ keyword index
+
+
+def _flip_text(index_dir: Path) -> None:
+    """Change one passage's text inside a well-formed index.json (valid JSON, same fingerprint)."""
+    path = index_dir / "index.json"
+    info = json.loads(path.read_text("utf-8"))
+    first = next(iter(info["records"].values()))
+    first["text"] = "被篡改的段落" + first["text"][6:]
+    path.write_text(json.dumps(info, ensure_ascii=False), "utf-8")
+
+
+def _flip_offset(index_dir: Path) -> None:
+    path = index_dir / "index.json"
+    info = json.loads(path.read_text("utf-8"))
+    next(iter(info["records"].values()))["meta"]["start"] += 1
+    path.write_text(json.dumps(info, ensure_ascii=False), "utf-8")
+
+
+def _truncate_bm25(index_dir: Path) -> None:
+    for f in (index_dir / "bm25").iterdir():
+        f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2])
+
+
+def _drop_ids(index_dir: Path) -> None:
+    path = index_dir / "index.json"
+    info = json.loads(path.read_text("utf-8"))
+    info["ids"] = info["ids"][:-1]
+    path.write_text(json.dumps(info, ensure_ascii=False), "utf-8")
+
+
+CORRUPTIONS = {
+    "garbage json": lambda d: (d / "index.json").write_bytes(b"\x00garbage{{{ not json"),
+    "empty json": lambda d: (d / "index.json").write_bytes(b""),
+    "one passage's text changed": _flip_text,
+    "one offset changed": _flip_offset,
+    "bm25 files truncated": _truncate_bm25,
+    "an id missing": _drop_ids,
+    "checksum removed": lambda d: (d / "checksum").unlink(),
+    "index directory removed": lambda d: shutil.rmtree(d),
+    "index.json is a directory": lambda d: ((d / "index.json").unlink(), (d / "index.json").mkdir()),
+    "bm25 directory removed": lambda d: shutil.rmtree(d / "bm25"),
+}
+
+
+@pytest.mark.parametrize("how", list(CORRUPTIONS))
+def test_corrupted_keyword_index_is_reported_and_rebuilt(how, tmp_path, versions, shared_cache):
+    v1, _ = versions
+    store = Store(Settings(home=tmp_path / "kw-home", cache_dir=shared_cache, auto_ingest=False))
+    assert store.ingest([v1 / n for n in NAMES]).ok
+    before = snapshot(store)
+    good = KeywordIndex.load(store.settings.index_dir)
+    assert good is not None and store.doctor(repair=False) == []
+
+    CORRUPTIONS[how](store.settings.index_dir)
+    record("faults: keyword-index corruptions")
+    assert KeywordIndex.load(store.settings.index_dir) is None, "a damaged index must not be trusted"
+    findings = store.doctor(repair=False)
+    assert any("keyword index" in f for f in findings), findings
+
+    fresh = Store(store.settings)  # another process starting on the damaged index: rebuilds, serves no damage
+    for i in range(len(NAMES)):
+        assert marker_found(fresh, i)
+    index = fresh.keyword_index()
+    assert index.fingerprint == fresh.fingerprint() and sorted(index.ids) == sorted(good.ids)
+    assert index.records == good.records
+    assert not any("被篡改" in r["text"] for r in index.records.values())
+
+    CORRUPTIONS[how](store.settings.index_dir)  # again, on the rebuilt index: doctor repairs it too
+    assert any("rebuilt" in f for f in store.doctor())
+    assert store.doctor(repair=False) == []
+    assert_intact(store, before)
+
+
+def test_leftovers_of_a_killed_index_save_are_swept(tmp_path, versions, shared_cache):
+    v1, _ = versions
+    store = Store(Settings(home=tmp_path / "kw-home", cache_dir=shared_cache, auto_ingest=False))
+    assert store.ingest([v1 / n for n in NAMES[:2]]).ok
+    index_dir = store.settings.index_dir
+    (index_dir.parent / ".kw-abandoned").mkdir()
+    (index_dir.parent / ".kw-abandoned" / "index.json").write_text("{}", "utf-8")
+    shutil.copytree(index_dir, index_dir.with_name(index_dir.name + ".old"))
+    findings = store.doctor(repair=False)
+    assert any("leftovers" in f for f in findings), findings
+    store.doctor()
+    assert store.doctor(repair=False) == []
+    assert sorted(p.name for p in index_dir.parent.iterdir() if p.is_dir()) == [index_dir.name]
+    record("faults: keyword-index corruptions")
+
+
+# ------------------------------------------------------------------------------------------ Chroma server
+
+
+@pytest.fixture
+def chroma_server(chroma_exe, tmp_path):
+    from test_server_mode import ChromaServer
+
+    log = open(tmp_path / "chroma.log", "w")
+    server = ChromaServer(chroma_exe, tmp_path / "chroma-data", log)
+    server.exe, server.path = chroma_exe, tmp_path / "chroma-data"
+    yield server
+    server.stop()
+    log.close()
+
+
+def _restart(server) -> None:
+    """Start `chroma run` again on the same port and data directory."""
+    from test_server_mode import _heartbeat
+
+    server.proc = subprocess.Popen([server.exe, "run", "--path", str(server.path), "--port", str(server.port)],
+                                   stdout=server.log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not _heartbeat(server.port):
+        assert server.proc.poll() is None and time.monotonic() < deadline, "chroma run did not come back"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow  # ~25 s: every refused call first retries for 3 s
+def test_chroma_server_goes_away_and_comes_back(chroma_server, tmp_path, versions, shared_cache, assistant_exe):
+    from assistant.bot import Assistant
+
+    v1, v2 = versions
+    settings = Settings(chroma_url=chroma_server.url, home=tmp_path / "srv-home", cache_dir=shared_cache,
+                        collection="away_and_back", auto_ingest=False)
+    bot = Assistant(settings)
+    assert bot.ingest([v1 / n for n in NAMES[:3]]).ok
+    before = snapshot(bot.store)
+    answer_before = bot.ask("青山高新区2020年营业收入是多少?").text
+
+    chroma_server.stop()
+    record("faults: Chroma server stops")
+    time.sleep(1.1)  # past the registry cache
+    t0 = time.monotonic()
+    with pytest.raises(StoreError) as info:
+        bot.search(MARK_V1[0])
+    waited = time.monotonic() - t0
+    message = str(info.value)
+    assert chroma_server.url in message and "chroma run" in message and "重试" in message, message
+    assert 2.5 < waited < 15, waited  # it retried before giving up, and did give up
+    with pytest.raises(AssistantError):
+        bot.ask("青山高新区2020年营业收入是多少?")
+    report = bot.ingest([v1 / NAMES[3], v2 / NAMES[0]])
+    assert [r.status for r in report.results] == ["failed", "failed"], report
+    assert all("chroma run" in r.reason for r in report.results), report
+    with pytest.raises(StoreError, match="chroma run"):
+        bot.remove(NAMES[1])
+    with pytest.raises(StoreError, match="chroma run"):
+        bot.store.doctor()
+    env = child_env(tmp_path / "cli-home", shared_cache, ASSISTANT_CHROMA_URL=chroma_server.url,
+                    ASSISTANT_COLLECTION="away_and_back")
+    for args in (["docs"], ["ask", "青山高新区2020年营业收入是多少?"], ["ingest", str(v1 / NAMES[3])]):
+        cli = subprocess.run([assistant_exe, *args], env=env, capture_output=True, text=True, timeout=120)
+        no_traceback(cli.stdout, cli.stderr)
+        assert cli.returncode == 2, cli.stderr
+        assert len(cli.stderr.strip().splitlines()) == 1 and "chroma run" in cli.stderr, cli.stderr
+
+    _restart(chroma_server)
+    record("faults: Chroma server restarts")
+    # the same objects work again: nothing to reopen, nothing lost
+    assert bot.ask("青山高新区2020年营业收入是多少?").text == answer_before
+    assert_intact(bot.store, before)
+    report = bot.ingest([v1 / NAMES[3], v2 / NAMES[0]])
+    assert [r.status for r in report.results] == ["added", "replaced"], report
+    assert marker_found(bot.store, 3) and marker_found(bot.store, 0, version=2)
+    assert not marker_found(bot.store, 0, version=1)
+    bot.store.doctor()
+    assert bot.store.doctor(repair=False) == []
+    cli = subprocess.run([assistant_exe, "docs", "--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    assert sorted(d["doc"] for d in json.loads(cli.stdout)) == sorted(NAMES[:4])
+
+
+def test_a_chroma_restart_during_requests_is_bridged_by_the_retry(chroma_server, tmp_path, versions,
+                                                                   shared_cache):
+    from assistant.bot import Assistant
+
+    v1, _ = versions
+    settings = Settings(chroma_url=chroma_server.url, home=tmp_path / "srv-home", cache_dir=shared_cache,
+                        collection="restart_retry", auto_ingest=False)
+    bot = Assistant(settings)
+    assert bot.ingest([v1 / n for n in NAMES[:2]]).ok
+    expected = [h.to_dict() for h in bot.search(MARK_V1[1])]
+    for _ in range(2):
+        chroma_server.stop()
+        record("faults: Chroma server stops")
+        restarter = threading.Thread(target=_restart, args=(chroma_server,))
+        restarter.start()  # back in about a second; the request below starts while it is down
+        time.sleep(1.1)
+        try:
+            assert [h.to_dict() for h in bot.search(MARK_V1[1])] == expected
+            assert bot.ingest([v1 / NAMES[2]]).results[0].status in ("added", "unchanged")
+        finally:
+            restarter.join()
+        record("faults: Chroma server restarts")
+        expected = [h.to_dict() for h in bot.search(MARK_V1[1])]  # a new document changes the BM25 weights
+    assert marker_found(bot.store, 2)
+
+
+def test_doctor_finds_a_well_formed_index_that_lists_other_passages(tmp_path, versions, shared_cache):
+    """An index file with the right fingerprint and a valid checksum, but not the registered passages (as a
+    buggy writer or a copied file could leave): readers trust the fingerprint, doctor compares the passages."""
+    v1, _ = versions
+    store = Store(Settings(home=tmp_path / "kw-home", cache_dir=shared_cache, auto_ingest=False))
+    assert store.ingest([v1 / n for n in NAMES[:3]]).ok
+    good = store.keyword_index()
+    forged = KeywordIndex()
+    keep = good.ids[:-2]
+    forged.build(keep, [good.records[i]["text"] for i in keep], good.fingerprint,
+                 [good.records[i]["meta"] for i in keep])
+    forged.save(store.settings.index_dir)
+    assert KeywordIndex.load(store.settings.index_dir) is not None  # well-formed: loads
+    findings = store.doctor(repair=False)
+    assert any("does not list the registered passages" in f for f in findings), findings
+    store.doctor()
+    assert store.doctor(repair=False) == []
+    assert sorted(KeywordIndex.load(store.settings.index_dir).ids) == sorted(good.ids)
+    record("faults: keyword-index corruptions")
