@@ -491,6 +491,46 @@ def _stream_sources(labelled: list[tuple[int, Quote]]) -> str:
     return "\n\n".join(lines)
 
 
+class _StreamGuard:
+    """Shows a streamed reply only as far as it cannot be the prompt: the last 11 characters are held back
+    until the next token shows that they do not begin a 12-character run of the system prompt (the run
+    length _clean_prose removes), and once such a run appears nothing more of the stream is shown; the
+    verified answer that follows the stream replaces it."""
+
+    RUN = 12
+
+    def __init__(self) -> None:
+        self.system = squash(SYSTEM_PROMPT)
+        self.not_found = squash(NOT_FOUND)  # the model is told to say it: saying it is no leak
+        self.text = ""
+        self.shown = 0  # characters of self.text released
+        self.leaked = False
+
+    def _leaks(self) -> bool:
+        recent = squash(self.text[max(0, self.shown - 200):]).replace(self.not_found, "")
+        return any(recent[i:i + self.RUN] in self.system for i in range(len(recent) - self.RUN + 1))
+
+    def feed(self, piece: str) -> str:
+        if self.leaked:
+            return ""
+        self.text += piece
+        if self._leaks():
+            self.leaked = True
+            return ""
+        tail, index = squash_map(self.text[self.shown:])
+        if len(tail) < self.RUN:
+            return ""
+        cut = self.shown + index[len(tail) - self.RUN + 1]
+        out, self.shown = self.text[self.shown:cut], cut
+        return out
+
+    def flush(self) -> str:
+        if self.leaked:
+            return ""
+        out, self.shown = self.text[self.shown:], len(self.text)
+        return out
+
+
 def llm_stream(composer):
     """Yield the answer's tokens as they arrive, then the verification notice and the sources.
 
@@ -509,6 +549,7 @@ def llm_stream(composer):
     parts: list[str] = []
     started = False
     finished = False
+    guard = _StreamGuard()
     try:
         chat = chat_model(settings)
         for chunk in chat.stream(build_messages(composer.query, hits)):
@@ -516,11 +557,21 @@ def llm_stream(composer):
             piece = _text_of(chunk)
             if not piece:
                 continue
-            if not started:
+            parts.append(piece)
+            shown = guard.feed(piece)
+            if shown and not started:
                 started = True
                 yield "**回答**："
-            parts.append(piece)
-            yield piece
+            if shown:
+                yield shown
+        rest = guard.flush()
+        if rest and not started:
+            started = True
+            yield "**回答**："
+        if rest:
+            yield rest
+        if guard.leaked and started:
+            yield "……"
         if not "".join(parts).strip():
             raise LLMUnavailable("响应中断，没有收到回答" if not finished else "模型返回了空回答")
     except Exception as exc:  # endpoint problems never reach the caller

@@ -336,16 +336,30 @@ def test_the_verified_answer_after_a_stream_leaks_nothing(bot, server, how):
     assert_no_prompt(composer.last_answer.text)
 
 
-@pytest.mark.xfail(strict=True, reason="llm_stream yields the model's tokens as they arrive and verifies only at "
-                                       "the end: a model that repeats its system prompt is shown doing so until "
-                                       "the app replaces the stream with the verified answer (assistant/llm.py)")
 def test_streamed_tokens_do_not_show_the_prompt(bot, server):
     from assistant.answering import Composer, _prepare
     from assistant.llm import llm_stream
 
     server.push(reply=COMPROMISED["repeats its system prompt"])
     composer = Composer(bot, _prepare(bot, QUESTION, []), {})
-    assert_no_prompt("".join(llm_stream(composer)))
+    streamed = "".join(llm_stream(composer))
+    record("security: prompt-injection checks")
+    assert_no_prompt(streamed)
+    assert "prompt_leak_removed" in composer.last_answer.flags or composer.last_answer.kind == "not_found"
+    assert_no_prompt(composer.last_answer.text)
+
+
+def test_an_honest_stream_is_shown_whole(bot, server):
+    """The guard holds back only the last characters: an ordinary reply is streamed in full and in order."""
+    from assistant.answering import Composer, _prepare
+    from assistant.llm import llm_stream
+
+    server.push(reply=lambda body: f"「{FACT}」[{cite(body, FACT)}]")
+    composer = Composer(bot, _prepare(bot, QUESTION, []), {})
+    pieces = list(llm_stream(composer))
+    streamed = "".join(pieces)
+    assert f"「{FACT}」" in streamed and streamed.startswith("**回答**：")
+    assert len(pieces) > 3  # streamed in pieces, not held back to the end
 
 
 # ------------------------------------------------------------------------------------------ content is data
