@@ -249,8 +249,6 @@ class HybridRetriever(BaseRetriever):
             return []
         index = self.store.keyword_index()
         hashes = [m["doc_hash"] for m in chosen.values() if m.get("doc_hash")]
-        allowed_docs = set(chosen)
-        allowed = {pid for pid, r in index.records.items() if r["meta"].get("doc") in allowed_docs}
         n = max(self.candidates, k)
         terms = list(terms) if terms is not None else list(query_terms(query))
         if scope and scope.mentions and len(chosen) <= len(scope.docs):
@@ -262,8 +260,14 @@ class HybridRetriever(BaseRetriever):
             terms = [t for t in terms if t not in named] or terms
         kind = kind_of(query)
         about_document = bool(asks(query) & {"who", "when"} or re.search(r"(什么会|哪个会|哪次会|会议上)", query))
-        kw = index.search(terms, n, allowed)
-        dense = self.store.dense_search(query, n, hashes)
+        kw = index.search(terms, n, docs=chosen)
+        # Every document chosen: no filter on the dense side (a `$in` over hundreds of hashes costs Chroma
+        # 30 ms; unfiltered, 1 ms). Passages outside the index (orphans, a version being written) are dropped
+        # below; when they crowd out candidates, the filtered query runs after all.
+        everything = len(chosen) == len(self.store.documents())
+        dense = self.store.dense_search(query, n, None if everything else hashes)
+        if everything and sum(pid in index.records for pid, _ in dense) < min(n, len(index.ids)):
+            dense = self.store.dense_search(query, n, hashes)
         kw_scores = dict(kw)
         dense_scores = {pid: s for pid, s in dense if pid in index.records}
         pool = set(kw_scores) | set(dense_scores)

@@ -15,6 +15,7 @@ import hashlib
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -212,6 +213,8 @@ class Store:
         self._tokens: dict[str, list[str]] = {}  # passage id -> keyword tokens (ids are content-derived)
         self._texts: dict[tuple[str, str], str] = {}  # (name, hash) -> clean text, most recently used last
         self._texts_lock = threading.Lock()
+        self._qvecs: OrderedDict[str, list[float]] = OrderedDict()
+        self._qvec_lock = threading.Lock()
         self._client = self._connect()
         self._generation = _GENERATIONS.get(str(self.settings.chroma_dir), 0)
         self._open_collections()
@@ -432,11 +435,28 @@ class Store:
 
     # ------------------------------------------------------------------------------------ dense search
 
-    def dense_search(self, query: str, k: int, hashes: list[str]) -> list[tuple[str, float]]:
-        if not hashes:
-            return []
+    def query_vector(self, query: str) -> list[float]:
+        """The query's embedding, from a small LRU: one ask embeds the same text several times (scope,
+        retrieval, the list and summary passes), and users repeat questions (12-25 ms each on e5)."""
+        with self._qvec_lock:
+            vec = self._qvecs.get(query)
+            if vec is not None:
+                self._qvecs.move_to_end(query)
+                return vec
         vec = self.embeddings.embed_query(query)
-        where = {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
+        with self._qvec_lock:
+            self._qvecs[query] = vec
+            while len(self._qvecs) > 512:
+                self._qvecs.popitem(last=False)
+        return vec
+
+    def dense_search(self, query: str, k: int, hashes: list[str] | None) -> list[tuple[str, float]]:
+        """The k nearest passages among the documents with these hashes; None: the whole collection."""
+        if hashes is not None and not hashes:
+            return []
+        vec = self.query_vector(query)
+        where = (None if hashes is None else
+                 {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]})
         res = self._chroma("向量检索", self._passages.query, query_embeddings=[vec], n_results=k, where=where,
                            include=["distances"])
         return [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
