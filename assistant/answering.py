@@ -161,9 +161,11 @@ class Composer:
         self.query = resolved.query
         self.filters = filters
         self.docs_meta = bot.store.documents()
+        self.versions: dict[str, str] = {}  # document -> the hash of the version its retrieved passages are of
 
     def text(self, doc: str) -> str:
-        return self.bot.store.document_text(doc)
+        # the version the retrieved passages were cut from (a writer may have replaced it since)
+        return self.bot.store.document_text(doc, self.versions.get(doc))
 
     def meta(self, doc: str) -> dict:
         return self.docs_meta.get(doc, {})
@@ -180,7 +182,10 @@ class Composer:
         query = query or self.query
         chosen, scope = retriever.select_docs(query, self.filters.get("zone"), self.filters.get("doc"),
                                               self.filters.get("year"), docs or self.resolved.docs or None)
-        return retriever.rank(query, chosen, k, scope=scope)
+        hits = retriever.rank(query, chosen, k, scope=scope)
+        for h in hits:
+            self.versions.setdefault(h.doc, h.meta.get("doc_hash", ""))
+        return hits
 
     def key_terms(self, query: str) -> list[str]:
         scope = self.bot.retriever.select_docs(query)[1]

@@ -30,9 +30,12 @@ from synthetic import MARK_V1, MARK_V2, NAMES
 pytestmark = pytest.mark.slow
 
 INGEST = r"""
-import json, sys, time
+import json, os, sys, time
+import assistant.store
 from assistant.config import Settings
 from assistant.store import Store
+# documents per commit: an ingest writes in batches (store._commit); small batches make a kill land between them
+assistant.store._DOCS_PER_COMMIT = int(os.environ.get("CRASH_DOCS_PER_COMMIT") or assistant.store._DOCS_PER_COMMIT)
 store = Store(Settings.from_env())
 print("READY", flush=True)
 t = time.monotonic()
@@ -92,9 +95,13 @@ out["cli_check_out"] = buf.getvalue()
 print(json.dumps(out, ensure_ascii=False))
 """
 
-# Deterministic kills at named steps (step:n = the n-th time the step is passed in that ingest).
+# Deterministic kills at named steps (step:n = the n-th time the step is passed in that ingest). Most ingests
+# here commit one document at a time (CRASH_DOCS_PER_COMMIT=1), so that the n-th commit is the n-th document
+# and a random kill can land between two documents; the steps marked "batch" use the default batches (the
+# five documents in one commit: a kill after their passages, and one after their registry records).
 STEPS = ["embedded:1", "passages_upserted:2", "registry_upserted:3", "old_deleted:1", "keyword_tmp_written",
-         "keyword_swapped_out", "passages_upserted:5", "registry_upserted:1"]
+         "keyword_swapped_out", "passages_upserted:5", "registry_upserted:1", "passages_upserted:1 batch",
+         "registry_upserted:1 batch"]
 KILLS = 20
 
 
@@ -139,7 +146,7 @@ def test_sigkill_during_ingest_20_times(tmp_path, versions, shared_cache, assist
     rng = random.Random(20240601)
 
     # the starting state, and the length of an ingest of five documents (the window for the random kills)
-    rc, out = _ingest_child([str(p) for p in sorted(v1.iterdir())], env, None)
+    rc, out = _ingest_child([str(p) for p in sorted(v1.iterdir())], {**env, "CRASH_DOCS_PER_COMMIT": "1"}, None)
     assert rc == 0 and "DONE" in out, out
     window = float(out.split("DONE", 1)[1].split()[0])
     state = {n: 1 for n in NAMES}
@@ -155,11 +162,13 @@ def test_sigkill_during_ingest_20_times(tmp_path, versions, shared_cache, assist
         target = {n: 3 - v for n, v in state.items()}  # every document to its other version
         paths = [str((v1 if target[n] == 1 else v2) / n) for n in NAMES]
         if kind == "step":
-            rc, out = _ingest_child(paths, {**env, "ASSISTANT_FAULT_AFTER": step}, None)
+            point, _, batch = step.partition(" ")
+            rc, out = _ingest_child(paths, {**env, "ASSISTANT_FAULT_AFTER": point,
+                                            "CRASH_DOCS_PER_COMMIT": "" if batch else "1"}, None)
             delay = None
         else:
             delay = rng.uniform(0.0, window)
-            rc, out = _ingest_child(paths, env, delay)
+            rc, out = _ingest_child(paths, {**env, "CRASH_DOCS_PER_COMMIT": "1"}, delay)
         killed = rc == -signal.SIGKILL
         landed += killed
         record("crash: ingests killed with SIGKILL", killed)

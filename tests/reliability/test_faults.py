@@ -458,3 +458,51 @@ def test_doctor_finds_a_well_formed_index_that_lists_other_passages(tmp_path, ve
     assert store.doctor(repair=False) == []
     assert sorted(KeywordIndex.load(store.settings.index_dir).ids) == sorted(good.ids)
     record("faults: keyword-index corruptions")
+
+
+SLOW_INGEST = r"""
+import json, sys
+from assistant.config import Settings
+from assistant.store import Store
+report = Store(Settings.from_env()).ingest([sys.argv[1]])
+print(json.dumps([[r.status, r.reason] for r in report.results], ensure_ascii=False))
+"""
+
+
+def test_doctor_against_a_server_leaves_another_process_ingest_alone(chroma_server, tmp_path, versions,
+                                                                     shared_cache):
+    """Against a server no file lock keeps doctor and a writer in another process apart. A writer paused between
+    writing a new version's passages and registering it: its passages look like orphans and the document looks
+    short of passages; doctor must delete neither, or the version it then registers would be incomplete."""
+    v1, v2 = versions
+    settings = Settings(chroma_url=chroma_server.url, home=tmp_path / "doctor-home", cache_dir=shared_cache,
+                        collection="doctor_race", auto_ingest=False)
+    store = Store(settings)
+    assert store.ingest([v1 / n for n in NAMES[:2]]).ok
+    old_hash = store.documents(max_age=0)[NAMES[0]]["doc_hash"]
+    env = child_env(tmp_path / "writer-home", shared_cache, ASSISTANT_CHROMA_URL=chroma_server.url,
+                    ASSISTANT_COLLECTION="doctor_race", ASSISTANT_FAULT_DELAY="passages_upserted:3")
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_INGEST, str(v2 / NAMES[0])], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until the new version's passages are in, unregistered
+            got = store._passages.get(where={"doc": NAMES[0]}, include=["metadatas"])
+            if {m["doc_hash"] for m in got["metadatas"]} - {old_hash}:
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        findings = store.doctor()  # waits out its grace period while the writer registers its version
+        record("faults: doctor runs racing a writer process")
+    finally:
+        out, err = proc.communicate(timeout=120)
+    no_traceback(err)
+    assert proc.returncode == 0 and json.loads(out.strip().splitlines()[-1])[0][0] == "replaced", (out, err)
+    assert not any("removed" in f for f in findings), findings
+    store._invalidate()
+    docs = store.documents(max_age=0)
+    ids, texts, metas = store.active_passages(docs)
+    assert docs[NAMES[0]]["doc_hash"] != old_hash
+    assert sum(1 for m in metas if m["doc"] == NAMES[0]) == docs[NAMES[0]]["n_passages"]
+    assert marker_found(store, 0, version=2) and not marker_found(store, 0, version=1)
+    assert store.doctor(repair=False) == []
