@@ -190,6 +190,8 @@ def _run(args, dev, items, corpus, root, Assistant, measure) -> int:
         ["ingest into the server", f"{bench['ingest_s']:.1f} s ({bench['embedded']} vectors embedded, rest cached)"],
         ["warm search p50 / p95", f"{bench['search_p50']:.0f} / {bench['search_p95']:.0f} ms"],
         ["warm ask p50 / p95 (one client)", f"{bench['ask_p50']:.0f} / {bench['ask_p95']:.0f} ms"],
+        ["warm ask p50 / p95, new question (no cached query vector)",
+         f"{bench['ask_new_p50']:.0f} / {bench['ask_new_p95']:.0f} ms"],
         ["dev hit@5 / MRR@10", f"{bench['retrieval']['hit@5']:.3f} / {bench['retrieval']['mrr@10']:.3f}"],
         ["answer keyword accuracy (all answerable) / decline accuracy",
          f"{bench['answers']['keyword_accuracy(all answerable)']:.2f} / {bench['answers']['decline_accuracy']:.2f}"],

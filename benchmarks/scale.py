@@ -108,6 +108,15 @@ def _measure(home: Path, n: int, corpus: Path, dev: Path, rounds: int, chroma_ur
             bot.ask(it["question"], it.get("history") or [])
             ask_ms.append((time.perf_counter() - t) * 1000)
             ask_cpu.append((time.process_time() - c) * 1000)
+    # The asks above follow a search of the same question, so their query vector comes from the store's
+    # query-embedding cache. A question nobody asked before pays for the embedding: measured with it cleared.
+    new_ms = []
+    for it in items:
+        bot.store._qvecs.clear()
+        t = time.perf_counter()
+        bot.ask(it["question"], it.get("history") or [])
+        new_ms.append((time.perf_counter() - t) * 1000)
+    out["ask_new_p50"], out["ask_new_p95"] = pct(new_ms, 50), pct(new_ms, 95)
     if profile:  # a separate, untimed pass: the profiler slows Python code down
         try:
             from pyinstrument import Profiler
@@ -195,13 +204,14 @@ def main(argv=None) -> int:
         rows.append([r["docs"], r["passages"], f"{r['ingest_s']:.1f} s ({r['embedded']} embedded)",
                      f"{r['search_p50']:.0f} / {r['search_p95']:.0f} ms",
                      f"{r['ask_p50']:.0f} / {r['ask_p95']:.0f} ms",
+                     f"{r.get('ask_new_p50', float('nan')):.0f} / {r.get('ask_new_p95', float('nan')):.0f} ms",
                      f"{r['search_cpu_p50']:.0f} ms / {r['ask_cpu_p50']:.0f} / {r['ask_cpu_p95']:.0f} ms",
                      f"{r['ingest_peak_mb']} / {r['query_rss_mb']} MB",
                      f"{r['retrieval']['hit@5']:.3f}", f"{r['retrieval']['mrr@10']:.3f}",
                      f"{r['answers']['keyword_accuracy(all answerable)']:.2f} / "
                      f"{r['answers']['decline_accuracy']:.2f}"])
     print(md_table(["docs", "passages", "ingest (new vectors)", "search p50 / p95", "ask p50 / p95",
-                    "CPU: search p50 / ask p50 / p95",
+                    "ask p50 / p95, new question (no cached query vector)", "CPU: search p50 / ask p50 / p95",
                     "RSS ingest peak / after queries", "dev hit@5", "MRR@10", "answer kw acc / decline acc"],
                    rows))
     for n, r in results.items():

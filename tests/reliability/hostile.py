@@ -14,6 +14,8 @@ import random
 import zipfile
 from pathlib import Path
 
+from pdfkit import make_pdf  # tests/ is on sys.path (tests/reliability/conftest.py)
+
 BODY = ("青山高新区2023年工作总结\n一、主要指标\n2023年，青山高新区实现营业收入123.45亿元，同比增长8.6%。"
         "全区新增高新技术企业36家，总数达到210家。\n二、下一步工作\n我们要加快建设新材料产业园，推进数字经济产业园建设，"
         "持续优化营商环境，深化“放管服”改革。\n")
@@ -22,25 +24,7 @@ SCRIPT_MARK = "恶意脚本暗号"  # text inside <script>/<style>/on* handlers:
 
 def _pdf(pages: list[str]) -> bytes:
     """A minimal valid PDF with ASCII text (Helvetica has no CJK; the hostile cases are about structure)."""
-    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
-    kids, num = [], 4
-    for text in pages:
-        ops = b"BT /F1 12 Tf 72 720 Td (" + text.encode("ascii") + b") Tj ET"
-        objects[num] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(ops), ops)
-        objects[num + 1] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % num)
-        kids.append(b"%d 0 R" % (num + 1))
-        num += 2
-    objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
-    out, offsets = bytearray(b"%PDF-1.4\n"), {}
-    for n in sorted(objects):
-        offsets[n] = len(out)
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, objects[n])
-    xref, size = len(out), max(objects) + 1
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    out += b"".join(b"%010d 00000 n \n" % offsets[n] for n in range(1, size))
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
-    return bytes(out)
+    return make_pdf([[page] for page in pages])
 
 
 def _pdf_flate_bomb() -> bytes:

@@ -506,3 +506,10 @@ def test_doctor_against_a_server_leaves_another_process_ingest_alone(chroma_serv
     assert sum(1 for m in metas if m["doc"] == NAMES[0]) == docs[NAMES[0]]["n_passages"]
     assert marker_found(store, 0, version=2) and not marker_found(store, 0, version=1)
     assert store.doctor(repair=False) == []
+    # and a document really short of passages is still found and removed, against the server too
+    some = store._passages.get(where={"doc": NAMES[1]})["ids"][:2]
+    store._passages.delete(ids=some)
+    findings = store.doctor(grace=0)
+    assert any(NAMES[1] in f and "registry says" in f for f in findings), findings
+    assert NAMES[1] not in store.documents(max_age=0) and NAMES[0] in store.documents(max_age=0)
+    assert store._passages.get(where={"doc": NAMES[1]})["ids"] == []
