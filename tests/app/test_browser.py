@@ -99,3 +99,44 @@ def test_upload_in_the_browser_and_markup_stays_text(browser, tmp_path, corpus_h
         assert page.locator(f"{main} a[href*='127.0.0.1']").count() == 0  # no link
         assert not dialogs and not [u for u in requests if "127.0.0.1:9" in u]
         page.screenshot(path=str(ARTIFACTS / "browser-upload.png"))
+
+
+def test_three_tabs_one_uploading_while_two_ask(browser, tmp_path, corpus_home, shared_cache):
+    """Several sessions on one app process (one shared Assistant): while one tab imports a document, two others
+    ask about the bundled corpus. Every tab gets its own answer, none shows an error, and the new document is
+    answerable from a tab that did not upload it."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(corpus_home.settings.home, home)  # a writable copy of the ingested bundled corpus
+    doc = tmp_path / "青山 讲话.txt"
+    doc.write_text(NEW_DOC, "utf-8")
+    with streamlit_server(home, tmp_path / "streamlit.log", ASSISTANT_AUTO_INGEST="0",
+                          ASSISTANT_CACHE_DIR=str(shared_cache)) as (url, _):
+        tabs = [open_app(browser, url)[0] for _ in range(3)]
+        errors = []
+        for tab in tabs:
+            tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        uploader, first, second = tabs
+        uploader.locator('[data-testid="stSidebar"]').get_by_text("上传文档").click()  # folded when documents exist
+        uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(doc))
+        first.locator(CHAT_INPUT).fill("长治高新区2017年营业收入是多少?")
+        second.locator(CHAT_INPUT).fill("常德经开区2020年地区生产总值是多少?")
+        uploader.get_by_role("button", name="导入 1 个文件").click()
+        first.locator(CHAT_INPUT).press("Enter")
+        second.locator(CHAT_INPUT).press("Enter")
+        for tab in (first, second):
+            tab.wait_for_function("([sel]) => document.querySelectorAll(sel).length >= 2 && "
+                                  "document.querySelectorAll(sel)[1].innerText.includes('来源（')",
+                                  arg=[MESSAGE], timeout=60_000)
+        uploader.get_by_text("上次导入：1 个成功").wait_for(timeout=120_000)
+        assert "358.26" in first.locator(MESSAGE).last.inner_text()
+        assert "143亿元" in second.locator(MESSAGE).last.inner_text()
+        ask(second, "青山高新区新增了多少家高新技术企业?", timeout_ms=60_000)
+        assert "36家" in second.locator(MESSAGE).last.inner_text()
+        for tab in tabs:
+            wait_idle(tab)
+            text = tab.locator('[data-testid="stMainBlockContainer"]').inner_text()
+            assert "Traceback" not in text and "Error" not in text, text[:500]
+            assert tab.locator('[data-testid="stException"]').count() == 0
+        assert not errors, errors
