@@ -11,7 +11,7 @@ import re
 
 from .answering import Answer, Quote, _NUM, metric_forms, metric_in, render_sources
 from .intent import asks
-from .text import normalize, tokenize
+from .text import SYNONYMS, normalize, tokenize
 
 ASPECTS = {
     "主导产业": "主导产业 产业集群 特色产业",
@@ -28,6 +28,12 @@ _META_ASPECT = re.compile(r"(哪一年|哪年|年份|什么时候|何时|日期|
 _OVERVIEW = ["主导产业", "经济指标", "重点任务"]
 GENERIC = set("企业 产业 发展 工作 建设 推进 不同 区别 方面 要求 情况 问题 内容 园区 全区 我们 加快 提升 推动 打造 "
               "实施 加强 坚持 重点 分别 各自 对比 比较 共同点 相同 哪些 什么 有何".split())
+
+
+# Concepts a document may discuss without naming them: the table says so when it quotes the other words.
+CONCEPTS = {"主导产业": ["主导产业", "首位产业", "支柱产业", "产业定位", "主攻方向"]}
+# What documents say for an aspect when they do not use its name: a cell may quote these as the aspect itself.
+ASPECT_WORDS = {**SYNONYMS, **CONCEPTS}
 
 
 def aspect_of(query: str) -> tuple[str, str]:
@@ -47,9 +53,22 @@ def _strip_zones(query: str, mentions: list[str]) -> str:
     return query.strip()
 
 
+def _unnamed(comp, doc: str, query: str) -> list[str]:
+    """The aspects asked that have paraphrases and that this document never names ("主导产业" in 长治's)."""
+    asked = [k for k in ASPECT_WORDS if normalize(k) in normalize(query)]
+    return [] if any(normalize(k) in normalize(comp.text(doc)) for k in asked) else asked
+
+
 def _cell(comp, doc: str, query: str) -> list[Quote]:
     """The quotes that answer the aspect for one zone: the clause with the figure, or up to two sentences."""
     hits = comp.retrieve(k=5, docs=[doc], query=query)
+    asked_aspects = _unnamed(comp, doc, query)
+    if asked_aspects:
+        # the document never names the aspect ("主导产业"): look for what it says instead ("产业定位")
+        said = [v for k in asked_aspects for v in ASPECT_WORDS[k] if v not in asked_aspects]
+        if said:
+            seen = {h.id for h in hits}
+            hits += [h for h in comp.retrieve(k=5, docs=[doc], query=" ".join(said)) if h.id not in seen]
     if not hits:
         return []
     terms = comp.key_terms(query)
@@ -65,9 +84,14 @@ def _cell(comp, doc: str, query: str) -> list[Quote]:
             s.score += 0.05 * min(6, body.count("、"))
         if metric and not any(normalize(f) in body for f in metric_forms(metric)):
             s.score -= 0.5
-    # a cell must name the aspect itself, not only a generic word of it ("企业" for "瞪羚企业")
+    # a cell must name the aspect itself, not only a generic word of it ("企业" for "瞪羚企业"), and rather the
+    # whole term or a paraphrase the documents use than a part of it ("政府主导" is no "主导产业")
     specific = [t for t in terms if len(t) >= 2 and t not in GENERIC] or terms
-    sents = [x for x in sents if any(t in normalize(comp.text(doc)[x.start:x.end]) for t in specific)]
+    asked = set(tokenize(query))  # the question's own words (not the paraphrases' fragments: "定位", "方向")
+    whole = [t for t in specific if t in asked and not any(t != u and t in u for u in terms)]
+    whole += [v for k, vs in ASPECT_WORDS.items() if normalize(k) in normalize(query) for v in vs]
+    named = [x for x in sents if any(t in normalize(comp.text(doc)[x.start:x.end]) for t in whole)]
+    sents = named or [x for x in sents if any(t in normalize(comp.text(doc)[x.start:x.end]) for t in specific)]
     sents.sort(key=lambda x: -x.score)
     if not sents:
         return []
@@ -108,6 +132,7 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
     zones = [all_docs[d].get("zone") or d for d in docs]
     quotes: list[Quote] = []
     rows: list[tuple[str, list[str]]] = []
+    unnamed_notes: list[str] = []
 
     def add(found) -> str:
         found = [found] if isinstance(found, Quote) else (found or [])
@@ -130,12 +155,20 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
             [(a, ASPECTS[a]) for a in _OVERVIEW]
         for name, q in aspects:
             rows.append((name, [add(_cell(comp, d, q)) for d in docs]))
+        for name, q in aspects:
+            for d in docs:
+                words = [w for w in _unnamed(comp, d, q) if w in CONCEPTS]
+                quoted = normalize("".join(q_.text for q_ in quotes if q_.doc == d))
+                said = [v for k in words for v in ASPECT_WORDS[k] if v not in words and normalize(v) in quoted]
+                if words and said:
+                    unnamed_notes.append(f"- {all_docs[d].get('zone') or d}的文件没有“{'、'.join(words)}”"
+                                         f"这个说法，表中引用的是它讲{'、'.join(f'“{v}”' for v in said)}的句子。")  # only words quoted
     missing = missing or []
     columns = zones + missing
     rows = [(name, cells + ["语料中没有该园区"] * len(missing)) for name, cells in rows]
     header = "| 方面 | " + " | ".join(columns) + " |\n|---|" + "---|" * len(columns)
     table = "\n".join([header] + [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows])
-    notes = _observations(comp, docs, quotes, base)
+    notes = "\n".join(filter(None, [_observations(comp, docs, quotes, base), *unnamed_notes]))
     lead = "**对比**：" + "、".join(columns)
     if missing:
         lead += f"\n\n注意：语料中没有关于「{'、'.join(missing)}」的文档，无法比较该园区。"

@@ -21,6 +21,24 @@ def test_two_zones_each_quoted(corpus_home):
         assert quote_faithful(q.to_dict(), corpus_home.store.document_text(q.doc))
 
 
+def test_a_zone_that_never_names_the_aspect_is_quoted_on_what_it_says_instead(corpus_home):
+    """长治's speech never says 主导产业: its cell must not rest on a part of the term ("政府主导" is about
+    management, not industry) but quote what it says of its industries (产业定位, 主攻方向), and say so."""
+    changzhi = "000_bd134bdf4e19f00a.txt"
+    assert "主导产业" not in corpus_home.store.document_text(changzhi)
+    ans = corpus_home.ask("长治和常德的主导产业有什么不同?")
+    assert ans.kind == "comparison"
+    mine = [q.text for q in ans.quotes if q.doc == changzhi]
+    assert mine and not any("政府主导" in t for t in mine), mine
+    assert any("产业定位" in t or "主攻方向" in t for t in mine), mine
+    note = next(line for line in ans.text.splitlines() if "没有“主导产业”这个说法" in line)
+    assert note.startswith("- 长治高新区")
+    for word in ("首位产业", "支柱产业", "产业定位", "主攻方向"):  # the note names only words it quotes
+        assert (f"“{word}”" in note) == any(word in t for t in mine), (word, note)
+    # a zone whose document does name it gets no such note
+    assert not any("常德经开区的文件没有" in line for line in ans.text.splitlines())
+
+
 def test_all_five_documents_years(corpus_home):
     ans = corpus_home.ask("这五份材料分别是哪一年的讲话或文件?")
     assert ans.kind == "comparison"
