@@ -141,6 +141,30 @@ def metric_forms(metric: str) -> list[str]:
     return METRIC_FORMS.get(metric, [metric])
 
 
+_VALUE_AFTER = re.compile(r"[^\dXx×。；;，,]{0,10}?(?:\d[\d.]*|[Xx]+|×+)\s*(?:万亿|亿|万|千)?\s*(?:元|美元|平方公里|家|个|项|%|人|户|吨|亩)?"
+                          r"\s*(?:以上|左右|多|余)?")
+_VALUE_BEFORE = re.compile(r"(?:\d[\d.]*|[Xx]+|×+)\s*(?:万亿|亿|万|千)?\s*(?:元|美元|平方公里|家|个|项|%|人|户|吨|亩)?\s*$")
+_GOES_ON = ("同比", "增长", "比上年", "较上年", "较", "比", "年均")
+
+
+def states_value(body: str, forms: list[str]) -> bool:
+    """Whether a figure in `body` is the value of the indicator rather than part of a category named with it:
+    "营业收入358.26亿元、…" states it; "营业收入超30亿元高新技术企业数" names a kind of enterprise."""
+    for form in forms:
+        pos = body.find(form)
+        while pos >= 0:
+            if _VALUE_BEFORE.search(body[max(0, pos - 16):pos]):  # "50家高新技术企业", "143平方公里"
+                return True
+            after = body[pos + len(form):pos + len(form) + 40]
+            m = _VALUE_AFTER.match(after)
+            if m:
+                rest = after[m.end():]
+                if not rest or not re.match(r"[\u4e00-\u9fff]", rest) or rest.startswith(_GOES_ON):
+                    return True
+            pos = body.find(form, pos + 1)
+    return False
+
+
 @dataclass
 class _Sent:
     doc: str
@@ -336,8 +360,11 @@ class Composer:
             s.score = self.score_sentence(s, terms, want_number, years)
             if metric:
                 body = normalize(self.text(s.doc)[s.start:s.end])
-                if not any(normalize(f) in body for f in metric_forms(metric)):
+                forms = [normalize(f) for f in metric_forms(metric)]
+                if not any(f in body for f in forms):
                     s.score -= 1.0
+                elif want_number and not states_value(body, forms):
+                    s.score -= 0.5  # the indicator is named, but no figure of it is given
         sents.sort(key=lambda s: -s.score)
         if not sents:
             return self.not_found(query, "没有检索到相关段落", hits)
@@ -356,6 +383,9 @@ class Composer:
                                   masked=True)
         if want_number and not _NUM.search(span) and not _ANY_NUM.search(span):
             return self.not_found(query, "文档中没有找到对应的数字", hits, nearest=nearest)
+        if want_number and metric and _ANY_NUM.search(span) and not states_value(
+                normalize(self.text(best.doc)[best.start:best.end]), [normalize(f) for f in metric_forms(metric)]):
+            return self.not_found(query, f"文档中没有给出「{metric}」的数字", hits, nearest=nearest)
         head = self.quote(best.doc, s, e, best.section)
         support = [self.quote(best.doc, best.start, best.end, best.section)]
         # a second sentence when the question asks two things ("增长了多少?比全省高多少?")
@@ -367,7 +397,12 @@ class Composer:
                     support.append(self.quote(other.doc, other.start, other.end, other.section))
                     break
         quotes = [head] + [q for q in support if (q.start, q.end) != (head.start, head.end)]
-        text_md = (f"**回答**：「{head.text}」[1]\n\n**出处**\n\n" + render_sources(quotes))
+        note = ""
+        plan_word = re.search(r"(力争|预期|目标|计划)", normalize(head.text))
+        if want_number and plan_word and not re.search(r"(目标|计划|打算|力争|预期|准备|要|将)", query):
+            # "有多少家…?" answered by "力争新增…15家": the only figure is a target; say so, in its own word
+            note = f"\n\n注意：这是目标，不是已实现的数字（原文“{plan_word.group(1)}”）。"
+        text_md = (f"**回答**：「{head.text}」[1]{note}\n\n**出处**\n\n" + render_sources(quotes))
         return Answer("answer", text_md, quotes, query)
 
     def compose_list(self, hits: list[Hit]) -> Answer | None:

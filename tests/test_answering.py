@@ -67,6 +67,37 @@ def test_neighbouring_metric_not_offered(corpus_home):
     assert "地区生产总值" in ans.text
 
 
+@pytest.mark.parametrize("body, states", [
+    ("2017年,全区营业收入358.26亿元、投资强度302万元/亩", True),
+    ("营业收入达到123.45亿元,同比增长8.6%", True),
+    ("实现营业收入超300亿元,同比增长12%", True),
+    ("力争年内新培育100家科技型中小企业、50家高新技术企业", True),  # the figure before the indicator
+    ("要将营业收入超30亿元高新技术企业数、服务收入占营业总收入比例", False),  # a kind of enterprise
+    ("培育营业收入亿元以上企业", False),
+    ("营业收入30亿元的企业达到5家", False),
+])
+def test_a_figure_is_the_indicator_s_value_not_part_of_a_category(body, states):
+    from assistant.answering import states_value
+
+    forms = ["营业收入"] if "营业收入" in body else ["高新技术企业"]
+    assert states_value(body, forms) is states
+
+
+def test_an_indicator_named_without_its_figure_is_not_an_answer(corpus_home):
+    """×高新区's speech names 营业收入 only inside an indicator list ("营业收入超30亿元高新技术企业数"): no
+    revenue figure, so the answer is not-found, with that sentence among the nearest."""
+    ans = corpus_home.ask("×高新区2020年营业收入是多少?")
+    assert ans.kind == "not_found", ans.text
+    assert "营业收入" in ans.text and any("超30亿元" in q.text for q in ans.nearest)
+
+
+def test_a_target_given_for_a_result_question_is_labelled(corpus_home):
+    ans = corpus_home.ask("常德经开区有多少家高新技术企业?")
+    assert ans.kind == "answer" and "15家" in ans.quotes[0].text
+    assert "注意：这是目标，不是已实现的数字（原文“力争”）" in ans.text
+    assert "注意" not in corpus_home.ask("长治高新区2017年营业收入是多少?").text  # a result carries no such note
+
+
 def test_stream_matches_answer(corpus_home):
     q = "常德经开区2020年规模工业产值多少?增长了多少?"
     pieces = list(corpus_home.stream(q, []))
