@@ -240,6 +240,8 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
         if max_sents:  # "用三句话": the parts' best sentences, first parts first
             spans = [(hd, sents) for hd, sents in spans if hd != "开场"] or spans
         for hd, sents in spans:
+            if max_sents and n_body >= max_sents:
+                break  # the sentences asked for are given: no empty part headings after them
             if hd:
                 lines.append(f"\n**{hd}**")
             if subs.get(hd):

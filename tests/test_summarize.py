@@ -54,10 +54,16 @@ def test_topic_request(corpus_home):
     assert "两个率先" in ans.text or "强园富县" in ans.text
 
 
-def test_sentence_count_request(corpus_home):
-    ans = corpus_home.ask("用三句话总结一下长治高新区那篇讲话")
+@pytest.mark.parametrize("question", ["用三句话总结一下长治高新区那篇讲话",
+                                      "用三句话总结长沙经开区2020年工作要点"])  # 3 parts; 5 parts
+def test_sentence_count_request(corpus_home, question):
+    ans = corpus_home.ask(question)
     body = [q for q in ans.quotes if q.section != "关键数据" and q.text not in ans.extras["outline"]]
     assert 1 <= len(body) <= 3
+    # no part heading left standing without a sentence under it
+    shown = ans.text.split("**出处**")[0].split("**关键数据**")[0]
+    blocks = [b for b in shown.split("\n**")[1:] if not b.startswith("结构")]
+    assert blocks and all("「" in b.split("**", 1)[-1] for b in blocks), blocks
 
 
 def test_document_without_headings(settings_factory, tmp_path):
