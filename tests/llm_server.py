@@ -182,3 +182,17 @@ class ScriptedLLM:
     @property
     def last(self) -> dict:
         return self.requests[-1]
+
+
+def llm_assistant(root, docs: dict[str, str], cache_dir):
+    """An Assistant in LLM mode (model "openai:test-model", 2 s timeout) over `docs` written into root."""
+    from assistant.bot import Assistant
+    from assistant.config import Settings
+
+    for name, text in docs.items():
+        (root / name).write_text(text, "utf-8")
+    assistant = Assistant(Settings(home=root / "home", cache_dir=cache_dir, auto_ingest=False,
+                                   llm="openai:test-model", llm_timeout=2))
+    report = assistant.ingest(sorted(root.glob("*.txt")))
+    assert [r.status for r in report.results] == ["added"] * len(docs), report
+    return assistant

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from llm_server import ScriptedLLM, free_port  # noqa: E402
+from llm_server import ScriptedLLM, free_port, llm_assistant  # noqa: E402
 
 from assistant import llm as llm_mod  # noqa: E402
 from assistant.answering import Composer  # noqa: E402
@@ -77,15 +77,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, shared_cache):
-    root = tmp_path_factory.mktemp("llm_corpus")
-    for name, text in DOCS.items():
-        (root / name).write_text(text, "utf-8")
-    settings = Settings(home=root / "home", auto_ingest=False, cache_dir=shared_cache, llm="openai:test-model",
-                        llm_timeout=2)
-    assistant = Assistant(settings)
-    report = assistant.ingest(sorted(root.glob("*.txt")))
-    assert [r.status for r in report.results] == ["added"] * 3, report
-    return assistant
+    return llm_assistant(tmp_path_factory.mktemp("llm_corpus"), DOCS, shared_cache)
 
 
 @pytest.fixture(autouse=True)

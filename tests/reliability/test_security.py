@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from reliability_kit import child_env, no_traceback, record
-from llm_server import ScriptedLLM
+from llm_server import ScriptedLLM, llm_assistant
 
 from assistant import llm as llm_mod
 from assistant.bot import Assistant
@@ -99,14 +99,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, shared_cache):
-    root = tmp_path_factory.mktemp("security")
-    for name, text in DOCS.items():
-        (root / name).write_text(text, "utf-8")
-    assistant = Assistant(Settings(home=root / "home", cache_dir=shared_cache, auto_ingest=False,
-                                   llm="openai:test-model", llm_timeout=2))
-    report = assistant.ingest(sorted(root.glob("*.txt")))
-    assert report.ok, report
-    return assistant
+    return llm_assistant(tmp_path_factory.mktemp("security"), DOCS, shared_cache)
 
 
 @pytest.fixture(autouse=True)
