@@ -17,75 +17,31 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import traceback
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from chroma_server import ChromaServer  # noqa: E402  (tests/chroma_server.py: no pytest in it)
 from peers import bench_settings, dev_path, machine_line, md_table, pct, rss_mb  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def chroma_exe() -> str:
-    import shutil
-
     local = Path(sys.executable).parent / "chroma"
     return str(local) if local.exists() else (shutil.which("chroma") or "chroma")
 
 
-class ChromaServer:
-    """`chroma run` on 127.0.0.1 and a free port, on a throwaway directory; a context manager."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def __enter__(self):
-        self.log = open(self.root / "chroma.log", "w")
-        self.proc = subprocess.Popen([chroma_exe(), "run", "--path", str(self.root / "data"), "--host", "127.0.0.1",
-                                      "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.__exit__()
-                raise SystemExit(f"chroma run did not start; see {self.root / 'chroma.log'}")
-            time.sleep(0.2)
-
-    def rss_mb(self) -> float:
-        try:
-            status = Path(f"/proc/{self.proc.pid}/status").read_text()
-            return int(status.split("VmRSS:")[1].split()[0]) / 1024
-        except (OSError, IndexError, ValueError):
-            return float("nan")
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-        self.log.close()
+def proc_rss_mb(pid: int) -> float:
+    """Resident memory of another process (the Chroma server), from /proc."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def load_test(bots, items: list[dict], clients: int, seconds: float) -> dict:
@@ -162,7 +118,12 @@ def main(argv=None) -> int:
 
 
 def _run(args, dev, items, corpus, root, Assistant, measure) -> int:
-    with ChromaServer(root) as server:
+    log = open(root / "chroma.log", "w")
+    try:
+        server = ChromaServer(chroma_exe(), root / "data", log)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    with log, server:
         print(f"chroma run on {server.url} (data in {root / 'data'})", file=sys.stderr, flush=True)
         if corpus is None:
             from gen_corpus import generate
@@ -171,7 +132,7 @@ def _run(args, dev, items, corpus, root, Assistant, measure) -> int:
             generate(corpus, 5, dev=dev)
         bench = measure(args.docs, corpus, dev, args.rounds, chroma_url=server.url, collection="load_docs")
         print(f"benchmark: {json.dumps(bench, ensure_ascii=False)}", file=sys.stderr, flush=True)
-        server_rss_after_ingest = server.rss_mb()
+        server_rss_after_ingest = proc_rss_mb(server.proc.pid)
         n_bots = args.clients if args.per_client else 1
         bots = [Assistant(bench_settings(root / f"client-home-{i}", chroma_url=server.url, collection="load_docs"))
                 for i in range(n_bots)]
@@ -181,7 +142,7 @@ def _run(args, dev, items, corpus, root, Assistant, measure) -> int:
               flush=True)
         load = load_test(bots, items, args.clients, args.seconds)
         load["client_rss_mb"] = round(rss_mb())
-        load["server_rss_mb"] = round(server.rss_mb())
+        load["server_rss_mb"] = round(proc_rss_mb(server.proc.pid))
 
     print(f"Server mode: `chroma run` on 127.0.0.1 (chromadb HttpClient), {bench['docs']} documents "
           f"({bench['passages']} passages). Machine: {machine_line()}; load average "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
-import urllib.request
 
 import pytest
+
+from chroma_server import ChromaServer, free_port
 
 from assistant.config import Settings
 from assistant.errors import StoreError
@@ -16,49 +16,6 @@ from assistant.store import Store
 
 D002 = "002_e3c827dfd055a908.txt"
 D003 = "003_944198d32a153964.txt"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _heartbeat(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
-class ChromaServer:
-    def __init__(self, exe: str, path, log) -> None:
-        self.port = _free_port()
-        self.log = log
-        self.proc = subprocess.Popen([exe, "run", "--path", str(path), "--port", str(self.port)],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while not _heartbeat(self.port):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {self.proc.returncode}; see {log.name}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"chroma run did not answer its heartbeat in 60 s; see {log.name}")
-            time.sleep(0.2)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +92,7 @@ def test_server_gone(chroma_exe, tmp_path, shared_cache):
 
 
 def test_unreachable_url_is_a_store_error(tmp_path, shared_cache):
-    settings = Settings(chroma_url=f"http://127.0.0.1:{_free_port()}", home=tmp_path, cache_dir=shared_cache,
+    settings = Settings(chroma_url=f"http://127.0.0.1:{free_port()}", home=tmp_path, cache_dir=shared_cache,
                         auto_ingest=False)
     with pytest.raises(StoreError, match="Chroma"):
         Store(settings)
@@ -144,7 +101,7 @@ def test_unreachable_url_is_a_store_error(tmp_path, shared_cache):
 def test_cli_with_server_gone(assistant_exe, tmp_path):
     import os
 
-    env = {**os.environ, "ASSISTANT_HOME": str(tmp_path), "ASSISTANT_CHROMA_URL": f"http://127.0.0.1:{_free_port()}"}
+    env = {**os.environ, "ASSISTANT_HOME": str(tmp_path), "ASSISTANT_CHROMA_URL": f"http://127.0.0.1:{free_port()}"}
     res = subprocess.run([assistant_exe, "docs"], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr

@@ -243,7 +243,7 @@ def test_several_processes_writing_to_one_chroma_server(chroma_exe, tmp_path, ve
     """Two processes replace the same documents over and over, each with a new version every time, against one
     `chroma run` server (no shared disk, so no file lock): each document always ends wholly in one version,
     and no writer deletes the passages of a version the other has just registered."""
-    from test_server_mode import ChromaServer
+    from chroma_server import ChromaServer
 
     from assistant.retrieval import HybridRetriever
     from assistant.store import Store

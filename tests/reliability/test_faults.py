@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from chroma_server import ChromaServer
 from reliability_kit import child_env, mounted_tmpfs, no_traceback, record
 from synthetic import MARK_V1, MARK_V2, NAMES
 
@@ -336,26 +337,13 @@ def test_leftovers_of_a_killed_index_save_are_swept(tmp_path, versions, shared_c
 
 @pytest.fixture
 def chroma_server(chroma_exe, tmp_path):
-    from test_server_mode import ChromaServer
-
-    log = open(tmp_path / "chroma.log", "w")
-    server = ChromaServer(chroma_exe, tmp_path / "chroma-data", log)
-    server.exe, server.path = chroma_exe, tmp_path / "chroma-data"
-    yield server
-    server.stop()
-    log.close()
+    with open(tmp_path / "chroma.log", "w") as log, ChromaServer(chroma_exe, tmp_path / "chroma-data", log) as server:
+        yield server
 
 
 def _restart(server) -> None:
     """Start `chroma run` again on the same port and data directory."""
-    from test_server_mode import _heartbeat
-
-    server.proc = subprocess.Popen([server.exe, "run", "--path", str(server.path), "--port", str(server.port)],
-                                   stdout=server.log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while not _heartbeat(server.port):
-        assert server.proc.poll() is None and time.monotonic() < deadline, "chroma run did not come back"
-        time.sleep(0.1)
+    server.start()
 
 
 @pytest.mark.slow  # ~25 s: every refused call first retries for 3 s
