@@ -35,15 +35,6 @@ def chroma_exe() -> str:
     return str(local) if local.exists() else (shutil.which("chroma") or "chroma")
 
 
-def proc_rss_mb(pid: int) -> float:
-    """Resident memory of another process (the Chroma server), from /proc."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        return int(status.split("VmRSS:")[1].split()[0]) / 1024
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
 def load_test(bots, items: list[dict], clients: int, seconds: float) -> dict:
     """clients threads asking in turn for `seconds`; bots[i % len(bots)] serves client i."""
     lat: list[list[float]] = [[] for _ in range(clients)]
@@ -132,7 +123,7 @@ def _run(args, dev, items, corpus, root, Assistant, measure) -> int:
             generate(corpus, 5, dev=dev)
         bench = measure(args.docs, corpus, dev, args.rounds, chroma_url=server.url, collection="load_docs")
         print(f"benchmark: {json.dumps(bench, ensure_ascii=False)}", file=sys.stderr, flush=True)
-        server_rss_after_ingest = proc_rss_mb(server.proc.pid)
+        server_rss_after_ingest = rss_mb(server.proc.pid)
         n_bots = args.clients if args.per_client else 1
         bots = [Assistant(bench_settings(root / f"client-home-{i}", chroma_url=server.url, collection="load_docs"))
                 for i in range(n_bots)]
@@ -142,7 +133,7 @@ def _run(args, dev, items, corpus, root, Assistant, measure) -> int:
               flush=True)
         load = load_test(bots, items, args.clients, args.seconds)
         load["client_rss_mb"] = round(rss_mb())
-        load["server_rss_mb"] = round(proc_rss_mb(server.proc.pid))
+        load["server_rss_mb"] = round(rss_mb(server.proc.pid))
 
     print(f"Server mode: `chroma run` on 127.0.0.1 (chromadb HttpClient), {bench['docs']} documents "
           f"({bench['passages']} passages). Machine: {machine_line()}; load average "

@@ -82,26 +82,27 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def rss_mb() -> float:
-    """Current resident set size (VmRSS) in MB."""
+def _status_mb(field: str, pid: int | str = "self") -> float:
+    """One memory line of /proc/<pid>/status in MB; for this process ru_maxrss where there is no /proc."""
     try:
-        m = re.search(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text())
+        m = re.search(rf"{field}:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
         return int(m.group(1)) / 1024 if m else float("nan")
     except OSError:
+        if pid != "self":
+            return float("nan")
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Current resident set size (VmRSS) in MB, of this process or another."""
+    return _status_mb("VmRSS", pid)
 
 
 def hwm_mb() -> float:
     """Peak resident set size since the last reset_peak() (VmHWM) in MB."""
-    try:
-        m = re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text())
-        return int(m.group(1)) / 1024 if m else float("nan")
-    except OSError:
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status_mb("VmHWM")
 
 
 def reset_peak() -> bool:
