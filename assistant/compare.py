@@ -53,22 +53,26 @@ def _strip_zones(query: str, mentions: list[str]) -> str:
     return query.strip()
 
 
-def _unnamed(comp, doc: str, query: str) -> list[str]:
-    """The aspects asked that have paraphrases and that this document never names ("主导产业" in 长治's)."""
-    asked = [k for k in ASPECT_WORDS if normalize(k) in normalize(query)]
-    return [] if any(normalize(k) in normalize(comp.text(doc)) for k in asked) else asked
+def _asked_aspects(query: str) -> list[str]:
+    """The aspects with paraphrases (ASPECT_WORDS) that a question names."""
+    q = normalize(query)
+    return [k for k in ASPECT_WORDS if normalize(k) in q]
 
 
-def _cell(comp, doc: str, query: str) -> list[Quote]:
-    """The quotes that answer the aspect for one zone: the clause with the figure, or up to two sentences."""
+def _unnamed(comp, doc: str, asked: list[str]) -> list[str]:
+    """Those of the asked aspects this document never names (all or none: "主导产业" in 长治's)."""
+    text = normalize(comp.text(doc))
+    return [] if any(normalize(k) in text for k in asked) else asked
+
+
+def _cell(comp, doc: str, query: str, asked: list[str], unnamed: list[str]) -> list[Quote]:
+    """The quotes that answer the aspect for one zone: the clause with the figure, or up to two sentences.
+    `asked`: the question's aspects with paraphrases; `unnamed`: those this document never names."""
     hits = comp.retrieve(k=5, docs=[doc], query=query)
-    asked_aspects = _unnamed(comp, doc, query)
-    if asked_aspects:
-        # the document never names the aspect ("主导产业"): look for what it says instead ("产业定位")
-        said = [v for k in asked_aspects for v in ASPECT_WORDS[k] if v not in asked_aspects]
-        if said:
-            seen = {h.id for h in hits}
-            hits += [h for h in comp.retrieve(k=5, docs=[doc], query=" ".join(said)) if h.id not in seen]
+    said = [v for k in unnamed for v in ASPECT_WORDS[k] if v not in unnamed]
+    if said:  # the document never names the aspect ("主导产业"): look for what it says instead ("产业定位")
+        seen = {h.id for h in hits}
+        hits += [h for h in comp.retrieve(k=5, docs=[doc], query=" ".join(said)) if h.id not in seen]
     if not hits:
         return []
     terms = comp.key_terms(query)
@@ -77,8 +81,9 @@ def _cell(comp, doc: str, query: str) -> list[Quote]:
     years = re.findall(r"(?:19|20)\d{2}", query)
     listing = bool(re.search(r"(是什么|哪些|分别|有什么|各有|打算|安排)", query))
     sents = comp.sentences(hits)
+    bodies: dict[tuple[int, int], str] = {}
     for s in sents:
-        body = normalize(comp.text(s.doc)[s.start:s.end])
+        body = bodies[(s.start, s.end)] = normalize(comp.text(s.doc)[s.start:s.end])
         s.score = comp.score_sentence(s, terms, want_number, years)
         if listing:  # "三大主导产业分别是什么": the sentence that enumerates them
             s.score += 0.05 * min(6, body.count("、"))
@@ -87,11 +92,11 @@ def _cell(comp, doc: str, query: str) -> list[Quote]:
     # a cell must name the aspect itself, not only a generic word of it ("企业" for "瞪羚企业"), and rather the
     # whole term or a paraphrase the documents use than a part of it ("政府主导" is no "主导产业")
     specific = [t for t in terms if len(t) >= 2 and t not in GENERIC] or terms
-    asked = set(tokenize(query))  # the question's own words (not the paraphrases' fragments: "定位", "方向")
-    whole = [t for t in specific if t in asked and not any(t != u and t in u for u in terms)]
-    whole += [v for k, vs in ASPECT_WORDS.items() if normalize(k) in normalize(query) for v in vs]
-    named = [x for x in sents if any(t in normalize(comp.text(doc)[x.start:x.end]) for t in whole)]
-    sents = named or [x for x in sents if any(t in normalize(comp.text(doc)[x.start:x.end]) for t in specific)]
+    own_words = set(tokenize(query))  # the question's own words (not the paraphrases' fragments: "定位", "方向")
+    whole = [t for t in specific if t in own_words and not any(t != u and t in u for u in terms)]
+    whole += [v for k in asked for v in ASPECT_WORDS[k]]
+    named = [x for x in sents if any(t in bodies[(x.start, x.end)] for t in whole)]
+    sents = named or [x for x in sents if any(t in bodies[(x.start, x.end)] for t in specific)]
     sents.sort(key=lambda x: -x.score)
     if not sents:
         return []
@@ -153,16 +158,20 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
         label, _ = aspect_of(base)
         aspects = [(label or "相关内容", base)] if (label or len(tokenize(base)) >= 2) else \
             [(a, ASPECTS[a]) for a in _OVERVIEW]
-        for name, q in aspects:
-            rows.append((name, [add(_cell(comp, d, q)) for d in docs]))
-        for name, q in aspects:
+        for name, aspect_query in aspects:
+            asked = _asked_aspects(aspect_query)
+            cells = []
             for d in docs:
-                words = [w for w in _unnamed(comp, d, q) if w in CONCEPTS]
-                quoted = normalize("".join(q_.text for q_ in quotes if q_.doc == d))
+                unnamed = _unnamed(comp, d, asked)
+                found = _cell(comp, d, aspect_query, asked, unnamed)
+                cells.append(add(found))
+                words = [w for w in unnamed if w in CONCEPTS]
+                quoted = normalize("".join(q.text for q in found))
                 said = [v for k in words for v in ASPECT_WORDS[k] if v not in words and normalize(v) in quoted]
-                if words and said:
+                if said:  # name only the words the table really quotes
                     unnamed_notes.append(f"- {all_docs[d].get('zone') or d}的文件没有“{'、'.join(words)}”"
-                                         f"这个说法，表中引用的是它讲{'、'.join(f'“{v}”' for v in said)}的句子。")  # only words quoted
+                                         f"这个说法，表中引用的是它讲{'、'.join(f'“{v}”' for v in said)}的句子。")
+            rows.append((name, cells))
     missing = missing or []
     columns = zones + missing
     rows = [(name, cells + ["语料中没有该园区"] * len(missing)) for name, cells in rows]
@@ -179,7 +188,7 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
         notes = "**数值（单位已统一）**\n\n" + "\n".join(lead_rows) + ("\n\n" + notes if notes else "")
     flags: list[str] = []
     if comp.bot.settings.llm and quotes:
-        from .llm import llm_prose
+        from .llm import llm_prose, shift_citations
 
         checked = llm_prose(comp, list(quotes), f"根据引文比较{'、'.join(zones)}在「{base}」上的异同，"
                                                  "指出共同点和不同点，注意各文件年份和类型不同。")
@@ -187,8 +196,7 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
             flags += ["llm_error"] if checked is None else checked.flags + ["llm_no_verified_quotes"]
             notes += "\n\n（LLM 说明不可用或无法核对，以上为抽取式对比。）"
         else:
-            offset = len(quotes)
-            prose = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", checked.text)
+            prose = shift_citations(checked.text, len(quotes))
             quotes.extend(checked.quotes)
             notes = "**说明（LLM 撰写，引文已核对）**：" + prose + ("\n\n" + notes if notes else "")
             flags += checked.flags

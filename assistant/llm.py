@@ -684,6 +684,11 @@ def llm_prose(composer, quotes: list, task: str) -> Checked | None:
     return checked  # callers use it only when checked.quotes is not empty; its flags count either way
 
 
+def shift_citations(text: str, offset: int) -> str:
+    """[n] → [n + offset]: LLM prose whose quotes are appended after `offset` quotes already cited."""
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
+
+
 def llm_summary(composer, parts: list[tuple[str, list]], doc_title: str) -> tuple[str, list, list[str]] | None:
     """Map-reduce: one verified paragraph per part, then one verified overview over the parts' quotes.
 
@@ -701,9 +706,12 @@ def llm_summary(composer, parts: list[tuple[str, list]], doc_title: str) -> tupl
             mapped.append((heading, checked))
     if not mapped:
         return None
-    pooled = []
+    pooled, seen = [], set()
     for _, checked in mapped:
-        pooled += [q for q in checked.quotes if (q.doc, q.start, q.end) not in {(p.doc, p.start, p.end) for p in pooled}]
+        for q in checked.quotes:
+            if (q.doc, q.start, q.end) not in seen:
+                seen.add((q.doc, q.start, q.end))
+                pooled.append(q)
     overview = llm_prose(composer, pooled, f"用原文引文写出《{doc_title}》全文的总体摘要，三到五句话。")
     quotes: list = []
     lines = []

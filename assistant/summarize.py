@@ -286,9 +286,10 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
             flags.append("llm_error")
             lines.append("\n（LLM 摘要不可用，以上为抽取式摘要。）")
         else:
+            from .llm import shift_citations
+
             text_md, llm_quotes, llm_flags = llm_part
-            offset = len(quotes)
-            text_md = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text_md)
+            text_md = shift_citations(text_md, len(quotes))
             quotes.extend(llm_quotes)
             lines.append("\n" + text_md)
             flags += llm_flags
