@@ -51,7 +51,6 @@ class KeywordIndex:
         self.ids: list[str] = []
         self.fingerprint = ""
         self._bm25 = None
-        self._pos: dict[str, int] = {}
         self.records: dict[str, dict] = {}  # id -> {"text", "meta"}: the passages, without a Chroma round trip
         self._doc_codes: dict[str, int] = {}  # document name -> its code in _doc_of
         self._doc_of = np.zeros(0, dtype=np.int32)  # per position: the code of the passage's document
@@ -75,9 +74,8 @@ class KeywordIndex:
         self._bm25 = bm25
 
     def _index_docs(self) -> None:
-        """Positions and per-position document codes, so that a filter by document is one numpy comparison
+        """Per-position document codes, so that a filter by document is one numpy comparison
         instead of a set of passage ids built per query (0.9 ms → 0.02 ms at 7,379 passages)."""
-        self._pos = {pid: i for i, pid in enumerate(self.ids)}
         names = [self.records.get(pid, {}).get("meta", {}).get("doc", "") for pid in self.ids]
         self._doc_codes = {n: i for i, n in enumerate(sorted(set(names)))}
         self._doc_of = np.fromiter((self._doc_codes[n] for n in names), dtype=np.int32, count=len(names))
@@ -98,16 +96,11 @@ class KeywordIndex:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
-    def search(self, terms: list[str], k: int, allowed: set[str] | None = None,
-               docs=None) -> list[tuple[str, float]]:
-        """The k best passages for the terms; only those in `allowed` (passage ids) / of `docs` (names)."""
+    def search(self, terms: list[str], k: int, docs=None) -> list[tuple[str, float]]:
+        """The k best passages for the terms; only those of `docs` (names) when given."""
         scores = self.scores(terms)
-        if docs is not None:
-            mask = self.doc_mask(docs)
-            if mask is not None:
-                scores = np.where(mask, scores, 0.0)
-        if allowed is not None:
-            mask = np.array([pid in allowed for pid in self.ids], dtype=bool)
+        mask = None if docs is None else self.doc_mask(docs)
+        if mask is not None:
             scores = np.where(mask, scores, 0.0)
         order = np.argsort(-scores)[:k]
         return [(self.ids[i], float(scores[i])) for i in order if scores[i] > 0]
