@@ -387,6 +387,14 @@ def verify(composer, hits: list, raw: str) -> Checked:
     return out
 
 
+PROMPT_RUN = 12  # this many characters of the system prompt in a row, in the model's own words, are a leak
+
+
+def repeats_prompt(squashed: str, system: str) -> bool:
+    """Whether any PROMPT_RUN-character run of `squashed` text is in the squashed system prompt."""
+    return any(squashed[i:i + PROMPT_RUN] in system for i in range(len(squashed) - PROMPT_RUN + 1))
+
+
 def _clean_prose(segment: str, quoted: str, system: str, out: Checked) -> str:
     """Text outside quotes: clauses stating a figure no verified quote holds, or repeating the prompt, go."""
     clauses = [c for c in _CLAUSE_END.split(segment) if c]
@@ -394,8 +402,8 @@ def _clean_prose(segment: str, quoted: str, system: str, out: Checked) -> str:
     for clause in clauses:
         bare = squash(_CITE_RE.sub("", clause))
         core = bare.replace(squash(NOT_FOUND), "")
-        # the whole clause, or any 12-character run of it, repeats the system prompt: a leak
-        if len(core) >= 12 and (bare in system or any(core[i:i + 12] in system for i in range(len(core) - 11))):
+        # the whole clause, or any PROMPT_RUN-character run of it, repeats the system prompt: a leak
+        if len(core) >= PROMPT_RUN and (bare in system or repeats_prompt(core, system)):
             out.prompt_leak = True
             continue
         figures = [m.group(1) for m in _FIGURE.finditer(normalize(clause))]
@@ -497,7 +505,7 @@ class _StreamGuard:
     length _clean_prose removes), and once such a run appears nothing more of the stream is shown; the
     verified answer that follows the stream replaces it."""
 
-    RUN = 12
+    RUN = PROMPT_RUN
 
     def __init__(self) -> None:
         self.system = squash(SYSTEM_PROMPT)
@@ -508,7 +516,7 @@ class _StreamGuard:
 
     def _leaks(self) -> bool:
         recent = squash(self.text[max(0, self.shown - 200):]).replace(self.not_found, "")
-        return any(recent[i:i + self.RUN] in self.system for i in range(len(recent) - self.RUN + 1))
+        return repeats_prompt(recent, self.system)
 
     def feed(self, piece: str) -> str:
         if self.leaked:
