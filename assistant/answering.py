@@ -481,10 +481,12 @@ def _route(composer: "Composer", resolved: Resolved) -> Answer | None:
 
         return compare_request(composer, resolved, missing=scope.unknown_zones)
     if scope.unknown_zones and not resolved.docs:
+        # Scope is soft: no document is about the zone or names it, so the search ran over everything. The
+        # answer says which zone it could not find and shows what it found nearest, never as an answer.
         known = "、".join(sorted({m.get("zone", "") for m in composer.docs_meta.values() if m.get("zone")}))
-        return Answer("not_found",
-                      f"**文档中没有找到答案。** 语料中没有关于「{'、'.join(scope.unknown_zones)}」的文档。\n\n"
-                      f"现有园区：{known}。可以在侧栏上传该园区的文档后再问。", [], resolved.query)
+        hits = bot.retriever.search(resolved.query, k=3)
+        return composer.not_found(resolved.query, f"语料中没有关于「{'、'.join(scope.unknown_zones)}」的文档", hits,
+                                  note=f"现有园区：{known}。可以在侧栏上传该园区的文档后再问。")
     several_zones = len(set(resolved.zones)) > 1
     if several_zones or (is_compare_wording(resolved.query) and (len(set(scope.zones)) > 1 or _all_docs(resolved.query))):
         from .compare import compare_request

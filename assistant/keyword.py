@@ -21,7 +21,7 @@ import numpy as np
 from .config import fault_point
 from .text import tokenize
 
-TOKENIZER_VERSION = "jieba-search-v1"
+TOKENIZER_VERSION = "jieba-search-v2-t2s"
 _TMP_PREFIX = ".kw-"
 
 

@@ -11,35 +11,41 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import LoadError
+from .lexicon import words
+from .metadata import (ZONE_SUFFIXES, detect_province, detect_zone, extract_metadata, iso_date,  # noqa: F401
+                       normalize_zone)
 from .readers import DEFAULT_MAX_CHARS, SUPPORTED_SUFFIXES, read_raw
+from .text import fold
 
 CJK = r"\u4e00-\u9fff"
 _CJK_RE = re.compile(f"[{CJK}]")
 
-# Whole lines that are page furniture. Each is short and has a shape no sentence of a speech has.
+# Whole lines that are page furniture. Each is short and has a shape no sentence of a speech has. Matched on
+# the traditional-to-simplified fold of the line, so a repost's 來源 / 編輯 lines go the same way.
 _CHROME_LINE = [
     r"^当前位置[:：\s].*",
     r"^(您|你)的位置[:：].*",
-    r".*首页\s*>.*",
+    r".*首页\s*(>|》|»|›|/|→).*",
     r"^字体(大小)?[:：]?\s*【?.*",
     r"^字号[:：]?\s*【?.*",
     r"^【?大】?\s*【?中】?\s*【?小】?$",
     r"^(时间[:：]\s*[\d\-: ]+)?\s*大\s+中\s+小\s*$",
-    r"^(保存为word|打印|关闭|打印本页|关闭窗口|【打印】|【关闭】|返回顶部|Top|TOP|top)(\s+(保存为word|打印|关闭|打印本页|关闭窗口))*$",
-    r"^阅读(次数|量)[:：]?.*",
-    r"^浏览(次数|量)[:：]?.*",
+    r"^(保存为word|打印|关闭|打印本页|关闭窗口|【打印】|【关闭】|返回顶部|返回目录|Top|TOP|top)"
+    r"(\s+(保存为word|打印|关闭|打印本页|关闭窗口))*$",
+    r"^阅读(次数|量)?[:：]?.*",
+    r"^浏览(次数|量)?[:：]?.*",
+    r"^(点击|访问)(数|量|次数)?[:：].*",
     r"^归档时间[:：]?.*",
     r"^已归档$",
     r"^推荐访问[:：].*",
     r"^扫一扫在手机(上)?打开当前页$",
     r"^分享到[:：]?.*",
-    r"^(上一篇|下一篇)[:：].*",
-    r"^相关(文章|阅读|推荐)[:：]?.*",
+    r"^(上一篇|下一篇|上一条|下一条|上一版|下一版)[:：]?.*",
+    r"^相关(文章|阅读|推荐|链接|新闻|文件)[:：]?$",
     r".*(范文网|文库|范文大全|范文之家)$",
     r"^下面是小编.*",
     r"^(以上|本文)是小编.*",
@@ -48,64 +54,32 @@ _CHROME_LINE = [
     r"^第?\s*\d{1,3}\s*页?$",  # a stray page number (a zero-padded part number is handled first)
     r"^-\s*\d{1,3}\s*-$",
     r"^共\s*\d+\s*页.*",
+    r"^第?[A-Z]?\d{1,2}版[:：]?.{0,12}$",  # an e-paper's page label ("第A03版：要闻")
+    r"^[|｜\-—=*·•\s]+$",  # e-paper table leftovers ("| ||||"), rules
+    r"^(责任编辑|编辑|审核|校对|审校|初审|复审|终审|撰稿|供稿|摄影|编审)[:：].{0,30}$",
+    r"^[(（【\[]?(责任编辑|编辑)[:：].{0,20}[)）】\]]?$",
 ]
 _CHROME_RE = [re.compile(p) for p in _CHROME_LINE]
+_FOOTER_WORDS = words("chrome", "footer_words")
+_WIDGETS = set(words("chrome", "widgets"))
 
 # Metadata-table rows (索引号, 发文字号 …) and "date + source" lines: read for metadata, then removed.
-_META_ROW = re.compile(
-    r"^(索引号|发文字号|发文机关|主题词|标题|主题分类|发布日期|发文时间|成文日期|发布时间|发布机构|来源|时间|信息来源|文号|作者)"
-    r"\s*[:：]?\s*(.*)$"
-)
+_META_LABELS = sorted(words("chrome", "meta_labels"), key=len, reverse=True)
+_META_ROW = re.compile(r"^(" + "|".join(_META_LABELS) + r")\s*[:：]?\s*(.*)$")
+_META_PAIR = re.compile(r"(" + "|".join(_META_LABELS + ["浏览次数", "阅读次数", "点击量", "字号"]) + r")\s*[:：]\s*")
 _DATE_SOURCE = re.compile(r"^\d{4}[-/年]\d{1,2}[-/月]\d{1,2}日?(\s+\d{1,2}:\d{2}(:\d{2})?)?\s*(来源[:：].*)?$")
 
 # Watermarks that template sites splice into the middle of words. Removed wherever they occur: they are
 # never Chinese prose. Extend with ASSISTANT_WATERMARKS (comma-separated) for new sites.
 WATERMARKS = ["笔扫千军整理", "百事通范文网整理", "范文网整理", "本文来源于网络", "文章来源网络"]
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
+_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+# Pinyin that a repost site puts after a character: 區(qū), 園（yuán）. Tone marks make it pinyin, not an acronym.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN = re.compile(f"(?<=[{CJK}])[(（]\\s*[a-zü{_TONED}]*[{_TONED}][a-zü{_TONED}]*\\s*[)）]")
 
 _TERMINAL = "。！？!?:：;；…”」』)）"
 _HEAD_SCAN = 14  # lines at the top that may hold title, subtitle, speaker and date
-
-PROVINCES = [
-    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建", "江西",
-    "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃",
-    "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
-]
-
-# Zone suffixes, long forms first; each maps to the short form users type.
-ZONE_SUFFIXES = [
-    ("高新技术产业开发区", "高新区"),
-    ("经济技术开发区", "经开区"),
-    ("经济开发区", "经开区"),
-    ("高新区", "高新区"),
-    ("经开区", "经开区"),
-    ("工业园区", "工业园区"),
-    ("开发区", "开发区"),
-    ("新区", "新区"),
-]
-_ZONE_RE = re.compile(
-    f"(×+|X+|XX|[{CJK}]{{2,4}}?)(" + "|".join(s for s, _ in ZONE_SUFFIXES) + ")"
-)
-# Characters that precede a place name in running text but are not part of it ("在长治高新区").
-_PLACE_STOP = set("在对把为是和与及全我本各该将由从到向以同其至即等了的地得于之市省县区园新赴驻原经称")
-_NOT_PLACE = {"国家", "全国", "各类", "自主", "综合", "示范", "建设", "推进", "加快", "打造", "国际", "重点", "省级"}
-
-KINDS = [
-    ("工作要点", "工作要点"),
-    ("发言提纲", "发言提纲"),
-    ("讲话提纲", "发言提纲"),
-    ("工作总结", "工作总结"),
-    ("政府工作报告", "工作报告"),
-    ("工作报告", "工作报告"),
-    ("实施方案", "方案"),
-    ("讲话", "讲话"),
-    ("发言", "讲话"),
-    ("报告", "工作报告"),
-    ("意见", "意见"),
-    ("通知", "通知"),
-    ("规划", "规划"),
-]
-
 
 @dataclass
 class LoadedDoc:
@@ -143,11 +117,10 @@ def parse_text(raw: str, name: str = "document.txt") -> LoadedDoc:
     if not _CJK_RE.search(raw):
         raise LoadError(f"{name}: 文件中没有中文正文 (no Chinese text found); 本助手只处理中文文档。")
     lines, header = _strip_chrome(raw)
-    paragraphs = _join_lines(lines)
-    text = "\n".join(paragraphs)
-    if len(_CJK_RE.findall(text)) < 10:
+    text = "\n".join(_join_lines(lines))
+    if len(_CJK_RE.findall(text)) < 4:  # a one-sentence document ("某经开区2019年工作总结。") keeps its body
         raise LoadError(f"{name}: 去掉网页框架后没有正文 (no body text left after removing page chrome)。")
-    meta = extract_metadata(text, header)
+    meta = extract_metadata(text, header, name)
     meta.setdefault("source_file", name)
     return LoadedDoc(name=name, text=text, meta=meta)
 
@@ -159,7 +132,18 @@ def _remove_watermarks(line: str) -> str:
     for mark in WATERMARKS:
         if mark in line:
             line = line.replace(mark, "")
-    return _BOOKMARK.sub("", line)
+    line = _MD_IMAGE.sub("", _BOOKMARK.sub("", line))
+    return _PINYIN.sub("", line)
+
+
+def _raw_lines(raw: str) -> list[str]:
+    lines = [_remove_watermarks(line).strip() for line in raw.replace("\r", "\n").split("\n")]
+    lines = [re.sub(r"[\u3000\xa0]+", lambda m: " " * len(m.group()), ln).strip() for ln in lines]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
 
 
 def _is_part_number(lines: list[str], i: int) -> bool:
@@ -172,19 +156,87 @@ def _is_part_number(lines: list[str], i: int) -> bool:
     return False
 
 
+def _is_body(line: str) -> bool:
+    """A line of running text: long, with sentence punctuation."""
+    return len(_CJK_RE.findall(line)) >= 30 and bool(re.search(r"[。；，,;！？]", line))
+
+
+def _is_widget_line(f: str) -> bool:
+    """Share buttons, font-size and print widgets, nav bars: every word a widget, or short parts between pipes."""
+    parts = [p for p in re.split(r"[\s|｜/]+", re.sub(r"[:：【】\[\]]", " ", f)) if p]
+    if parts and all(p in _WIDGETS for p in parts):
+        return True
+    segments = [seg.strip() for seg in re.split(r"[|｜]", f)]
+    return len(segments) >= 3 and all(len(seg) <= 12 and not re.search(r"[。，；]", seg) for seg in segments)
+
+
+def _is_footer(f: str, outside_body: bool) -> bool:
+    if not any(w in f for w in _FOOTER_WORDS):
+        return False
+    if re.search(r"(版权归|如有侵权|侵权请|转载自|转载请注明|责任编辑|ICP备|公网安备|网站标识码)", f):
+        return len(f) <= 150  # never prose: a repost note or a footer, wherever it stands
+    return outside_body and len(f) <= 120 and not is_heading_line(f)
+
+
+def _nav_runs(lines: list[str], first_body: int, last_body: int) -> set[int]:
+    """Runs of 3+ short bare lines (menu items: 首页 / 走进高新 / 新闻中心 …) before or after the body."""
+    def bare(i: int) -> bool:
+        ln = lines[i]
+        return (0 < len(ln) <= 8 and not re.search(r"[\d。，,：:；;、（）()《》“”\"!?！？]", ln)
+                and not is_heading_line(ln))
+
+    out: set[int] = set()
+    i = 0
+    while i < len(lines):
+        if (i < first_body or i > last_body) and bare(i):
+            j, run = i, []
+            while j < len(lines) and (i < first_body or j > last_body) and (not lines[j] or bare(j)):
+                if lines[j]:
+                    run.append(j)
+                j += 1
+                if j == first_body:
+                    break
+            if len(run) >= 3:
+                out.update(run)
+            i = max(j, i + 1)
+        else:
+            i += 1
+    return out
+
+
+_LINK_ITEM = re.compile(r"^.{4,60}?\s*[\[(（]?\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[\])）]?$")
+_LINK_GROUP = re.compile(r"^(--|—{2}|==|<<|【).{1,30}(--|—{2}|==|>>|】)")
+
+
+def _is_trailer(f: str) -> bool:
+    """After the body: a related-article link ("…召开一季度推进会2023-02-16"), a link group ("-- 政府网站 --")."""
+    return bool(_LINK_ITEM.match(f) and not re.search(r"[。；！？]", f)) or bool(_LINK_GROUP.match(f))
+
+
+def _page_title(line: str) -> bool:
+    """An HTML <title> line: the headline, then the column and the site's name after "_" or "|"."""
+    return bool(re.search(r"(_|｜|\||\s-\s)", line)) and len(line) <= 120 and not re.search(r"[。！？]$", line) \
+        and len(re.findall(f"[{CJK}]", line)) >= 6
+
+
 def _strip_chrome(raw: str) -> tuple[list[str], dict]:
     """Drop chrome lines; return body lines (blank lines kept as '') and the header fields read."""
     header: dict = {}
-    lines = [_remove_watermarks(line).strip() for line in raw.replace("\r", "\n").split("\n")]
-    lines = [re.sub(r"[\u3000\xa0]+", lambda m: " " * len(m.group()), ln).strip() for ln in lines]
+    lines = _raw_lines(raw)
+    folded = [fold(ln) for ln in lines]
     template_titles = set()
     for ln in lines[:40]:
         m = re.match(r"^下面是小编为大家(整理|收集|精心整理)的(.+?)[,，]", ln)
         if m:
             template_titles.add(m.group(2).strip())
+    body_lines = [i for i, ln in enumerate(lines) if _is_body(ln)]
+    first_body = body_lines[0] if body_lines else len(lines)
+    last_body = body_lines[-1] if body_lines else -1
+    nav = _nav_runs(lines, first_body, last_body)
     out: list[str] = []
     seen_body = False  # header rows (dates, sources) only come before the first body paragraph
     for i, ln in enumerate(lines):
+        f = folded[i]
         if not ln:
             out.append("")
             continue
@@ -193,21 +245,29 @@ def _strip_chrome(raw: str) -> tuple[list[str], dict]:
         if _is_part_number(lines, i):
             out.append(ln)
             continue
-        if ln in template_titles:
+        if ln in template_titles or i in nav:
+            continue
+        if len(ln) <= 160 and i < first_body and _read_meta_line(header, f):
+            continue
+        if i == 0 and i < first_body and _page_title(f):
+            header["page_title"] = ln
+            continue
+        outside = i < first_body or i > last_body
+        if _is_footer(f, outside) or (i > last_body and _is_trailer(f)):
             continue
         if len(ln) <= 80:
-            m = _META_ROW.match(ln)
-            if m and (i < 40 or i > len(lines) - 15) and _looks_like_meta_row(ln, m):
+            m = _META_ROW.match(f)
+            if m and (i < 40 or i > len(lines) - 15) and _looks_like_meta_row(f, m):
                 key, value = m.group(1), m.group(2).strip()
                 _read_meta_row(header, key, value)
                 continue
-            if _DATE_SOURCE.match(ln) and i < 40 and not seen_body:
-                header.setdefault("published", _iso_date(ln))
-                src = re.search(r"来源[:：]\s*(.+)$", ln)
+            if _DATE_SOURCE.match(f) and i < 40 and not seen_body:
+                header.setdefault("published", iso_date(f))
+                src = re.search(r"来源[:：]\s*(.+)$", f)
                 if src:
                     header.setdefault("source", src.group(1).strip())
                 continue
-            if any(r.match(ln) for r in _CHROME_RE):
+            if any(r.match(f) for r in _CHROME_RE) or _is_widget_line(f):
                 continue
         out.append(ln)
     while out and not out[0]:
@@ -217,37 +277,47 @@ def _strip_chrome(raw: str) -> tuple[list[str], dict]:
     return out, header
 
 
+def _read_meta_line(header: dict, f: str) -> bool:
+    """A page-info line of two or more "label：value" pairs ("发布时间：2023-02-09 10:32 来源：党政办公室 浏览次数：
+    1826 字号：大 中 小"): read its fields; True when the whole line is such pairs."""
+    pairs = list(_META_PAIR.finditer(f))
+    if len(pairs) < 2 or pairs[0].start() > 2 or re.search(r"[。！？]$", f):
+        return False
+    for m, nxt in zip(pairs, pairs[1:] + [None]):
+        key = m.group(1)
+        value = f[m.end(): nxt.start() if nxt else len(f)].strip(" |｜")
+        if key in ("发布时间", "发布日期", "发文时间", "成文日期", "日期", "时间"):
+            if iso_date(value):
+                header.setdefault("published", iso_date(value))
+        elif key in ("来源", "信息来源", "发布机构", "发布单位") and value:
+            header.setdefault("source", value.split()[0])
+        elif key in ("作者", "编辑", "责任编辑") and value:
+            header.setdefault("author", value.split()[0])
+    return True
+
+
 def _looks_like_meta_row(line: str, m: re.Match) -> bool:
     """A table row, not a sentence that starts with the same word ('时间紧、任务重。')."""
     key, value = m.group(1), m.group(2)
     if key in ("标题",):
         return True
-    if key in ("时间", "来源", "作者"):
-        return bool(re.match(r"^\s*[:：]", line[len(key):])) and not re.search(r"[。！？]$", line)
+    if key in ("时间", "来源", "作者", "编辑", "日期", "阅读", "浏览", "点击", "审核", "校对"):
+        return bool(re.match(r"^\s*[:：]", line[len(key):])) and not re.search(r"[。！？]$", line) \
+            and len(value) <= 40
     return not re.search(r"[。！？]$", line) and len(value) <= 60
 
 
 def _read_meta_row(header: dict, key: str, value: str) -> None:
     # A table row may carry two fields on one line ("发文字号 发文时间2018-04-23").
     for sub_key, sub_val in re.findall(r"(发文时间|发布日期|发布时间|成文日期)\s*[:：]?\s*([\d\-/年月日: ]+)", key + value):
-        header.setdefault("published", _iso_date(sub_val))
+        header.setdefault("published", iso_date(sub_val))
     if key == "标题" and value:
         header["page_title"] = value
-    elif key in ("来源", "信息来源", "发布机构", "发文机关") and value and not re.search(r"\d{4}", value) \
+    elif key in ("来源", "信息来源", "发布机构", "发文机关", "发布单位") and value and not re.search(r"\d{4}", value) \
             and not _META_ROW.match(value):
         header.setdefault("source", value)
     elif key in ("时间",) and value:
-        header.setdefault("page_time", _iso_date(value))
-
-
-def _iso_date(s: str) -> str:
-    m = re.search(r"(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})", s)
-    if not m:
-        return ""
-    y, mo, d = (int(g) for g in m.groups())
-    if not (1949 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31):
-        return ""
-    return f"{y:04d}-{mo:02d}-{d:02d}"
+        header.setdefault("page_time", iso_date(value))
 
 
 def is_heading_line(line: str) -> bool:
@@ -295,136 +365,6 @@ def _join_lines(lines: list[str]) -> list[str]:
     if current:
         paragraphs.append(current)
     return paragraphs
-
-
-# ---------------------------------------------------------------------------------------------- metadata
-
-
-def _place_before(window: str) -> str:
-    """The place name that ends a window of text ('认真落实在长治' -> '长治'), cut by jieba."""
-    import jieba
-
-    jieba.setLogLevel(60)
-    tokens = [t for t in jieba.lcut(window) if t.strip()]
-    while tokens and all(ch in _PLACE_STOP for ch in tokens[-1]):
-        return ""
-    if not tokens:
-        return ""
-    place = tokens[-1]
-    if len(place) == 1 and len(tokens) > 1 and tokens[-2] not in _PLACE_STOP and len(tokens[-2]) == 1:
-        place = tokens[-2] + place
-    return place if len(place) >= 2 and place not in _NOT_PLACE else ""
-
-
-def _zone_candidates(text: str) -> Counter:
-    counts: Counter = Counter()
-    short = dict(ZONE_SUFFIXES)
-    for m in _ZONE_RE.finditer(text):
-        prefix, suffix = m.group(1), m.group(2)
-        if prefix[0] not in "×X":
-            prefix = _place_before(text[max(0, m.start(2) - 6):m.start(2)])
-            if not prefix:
-                continue
-        counts[prefix + short[suffix]] += 1
-    return counts
-
-
-def normalize_zone(name: str) -> str:
-    for long, short in ZONE_SUFFIXES:
-        if name.endswith(long):
-            return name[: -len(long)] + short
-    return name
-
-
-def detect_zone(text: str, title: str = "") -> str:
-    """The zone a document is about: named in its title, else the one its text names most often."""
-    in_title = _zone_candidates(title)
-    if in_title:
-        return in_title.most_common(1)[0][0]
-    mask = re.search(r"(×+|XX)", title)
-    if mask and re.search(r"(我区|全区)", text):
-        return mask.group(1) + "区"
-    counts = _zone_candidates(text[:30000])
-    if counts:
-        best, n = counts.most_common(1)[0]
-        if n >= 2:
-            return best
-    return ""
-
-
-def detect_province(text: str) -> str:
-    counts = Counter({p: text.count(p) for p in PROVINCES})
-    best, n = counts.most_common(1)[0]
-    return best if n > 0 else ""
-
-
-def extract_metadata(text: str, header: dict | None = None) -> dict:
-    header = dict(header or {})
-    paras = text.split("\n")
-    head: list[str] = []
-    for p in paras[:_HEAD_SCAN]:
-        if len(p) > 60 or p.startswith(("同志们", "各位")) or is_heading_line(p):
-            break
-        head.append(p)
-    subtitle = next((p for p in head if p.startswith("——")), "")
-    title_lines = []
-    for p in head:
-        if p.startswith("——"):
-            break
-        if _iso_date(p) and len(p) < 20:
-            continue
-        if p.endswith(("。", "：", ":")):
-            break
-        if title_lines and re.fullmatch(f"[{CJK}]{{2,4}}", re.sub(r"\s+", "", p)):
-            break  # a name line after the title: the speaker
-        title_lines.append(p)
-    if len(title_lines) > 2:
-        title_lines = title_lines[-2:]
-    title = " ".join(re.sub(r"\s+", " ", t) for t in title_lines).strip()
-    if not title:
-        title = header.get("page_title", "") or (paras[0][:40] if paras else "")
-    speaker = ""
-    for p in head:
-        compact = re.sub(r"\s+", "", p)
-        if p is not subtitle and re.fullmatch(f"[{CJK}]{{2,4}}", compact) and compact not in title:
-            speaker = compact
-            break
-    page_title = header.get("page_title", "")
-    if not speaker and page_title:
-        m = re.match(f"^([{CJK}]{{2,4}}?)(同志)?在.+(讲话|发言)$", page_title)
-        if m:
-            speaker = m.group(1)
-    date = ""
-    for p in head + paras[-3:]:
-        if len(p) <= 20 and _iso_date(p):
-            date = _iso_date(p)
-            break
-    published = header.get("published", "")
-    labels = " ".join([title, subtitle, page_title])
-    kind = next((k for word, k in KINDS if word in labels), "文件")
-    year_src = re.search(r"(19|20)\d{2}(?=年)", title + " " + subtitle + " " + page_title)
-    year = int(date[:4]) if date else (int(year_src.group()) if year_src else None)
-    if year is None:
-        first = re.search(r"((?:19|20)\d{2})年", text[:400])
-        year = int(first.group(1)) if first else None
-    if year is None and published:
-        year = int(published[:4])
-    zone = detect_zone(text, " ".join([title, subtitle, page_title]))
-    meta = {
-        "title": title,
-        "subtitle": subtitle.lstrip("—").strip(),
-        "zone": zone,
-        "province": detect_province(text),
-        "speaker": speaker,
-        "date": date,
-        "year": year,
-        "kind": kind,
-        "published": published,
-        "source": header.get("source", ""),
-    }
-    if page_title and page_title != title:
-        meta["page_title"] = page_title
-    return {k: v for k, v in meta.items() if v not in (None, "")}
 
 
 # ---------------------------------------------------------------------------------------------- corpus

@@ -19,7 +19,8 @@ from pydantic import ConfigDict
 
 from .errors import QueryError
 from .intent import asks, kind_of
-from .loading import ZONE_SUFFIXES, normalize_zone
+from .loading import ZONE_SUFFIXES
+from .metadata import file_stem, zone_mentions
 from .store import Store
 from .text import normalize, query_terms
 
@@ -27,9 +28,6 @@ MAX_QUERY_CHARS = 2000
 _GENERIC = {"高新区", "经开区", "开发区", "新区", "园区", "工业园区", "全区", "我区"}
 _MEETING_WORDS = ["务虚会", "工作要点", "发言提纲", "经济工作会议", "工作会议", "动员会", "动员大会", "党工委",
                   "工作总结", "工作计划", "讲话提纲", "政府工作报告"]
-_ZONE_MENTION = re.compile(
-    r"([\u4e00-\u9fff]{2,6}?)(" + "|".join(s for s, _ in ZONE_SUFFIXES) + r"|工业园)"
-)
 
 
 @dataclass
@@ -68,8 +66,9 @@ class Hit:
 class Scope:
     docs: list[str]  # documents the question is narrowed to ([] = all)
     zones: list[str]  # zones named, in order of mention
-    unknown_zones: list[str] = field(default_factory=list)  # zones named that no document is about
+    unknown_zones: list[str] = field(default_factory=list)  # zones named that no document is about or names
     mentions: list[str] = field(default_factory=list)  # the words that named them
+    via: str = ""  # which signal chose `docs`: "metadata" (zone, file name, title, speaker …) or "text"
 
 
 def doc_aliases(name: str, meta: dict) -> dict[str, str]:
@@ -88,6 +87,14 @@ def doc_aliases(name: str, meta: dict) -> dict[str, str]:
                     for mask in ("×", "x", "X", "XX", "xx", "某"):
                         aliases[mask + short] = "zone"
                 break
+    # A zone the file name or the title names is the document's too, whatever its zone field says.
+    for z, _ in zone_mentions(file_stem(str(meta.get("source_file") or name)) + " " + str(meta.get("title", ""))):
+        if z not in aliases:
+            aliases[z] = "zone"
+            for long, short in ZONE_SUFFIXES:
+                if z.endswith(short) and len(z) - len(short) >= 2 and z[0] not in "×XX某":
+                    aliases.setdefault(z[: -len(short)], "place")
+                    break
     for key in ("city", "province"):
         if meta.get(key):
             aliases.setdefault(meta[key], key)
@@ -166,20 +173,31 @@ def resolve_scope(question: str, docs: dict[str, dict]) -> Scope:
         if z and z not in zones:
             zones.append(z)
     unknown = []
-    for m in _ZONE_MENTION.finditer(question):
-        full = normalize_zone(m.group(0))
-        place = m.group(1)
-        while place and place[0] in "在的和与及对把是那这个":
-            place = place[1:]
-        cand = normalize_zone(place + m.group(2))
-        if len(place) < 2 or cand in _GENERIC or place in ("全区", "我区", "本区"):
+    for cand, _ in zone_mentions(question):
+        if cand in _GENERIC or normalize(cand) in known or cand in unknown:
             continue
-        if normalize(cand) in known or normalize(full) in known:
-            continue
-        if any(normalize(alias) in normalize(cand) for alias in mentions):
+        if any(normalize(alias) in normalize(cand) or normalize(cand) in normalize(alias) for alias in mentions):
             continue
         unknown.append(cand)
-    return Scope(docs=order, zones=zones, unknown_zones=unknown, mentions=mentions)
+    via = "metadata" if order else ""
+    if unknown:
+        # Scope is soft: a zone no document is about may still be one that a document's text names.
+        in_text = [n for n, meta in docs.items()
+                   if any(normalize(z) in _mentioned(meta) for z in unknown)]
+        found_zones = [z for z in unknown if any(normalize(z) in _mentioned(docs[n]) for n in in_text)]
+        if in_text:
+            for n in in_text:
+                if n not in order:
+                    order.append(n)
+            zones += [z for z in found_zones if z not in zones]
+            unknown = [z for z in unknown if z not in found_zones]
+            via = via or "text"
+    return Scope(docs=order, zones=zones, unknown_zones=unknown, mentions=mentions, via=via)
+
+
+def _mentioned(meta: dict) -> set[str]:
+    """The zones a document's text names (recorded at ingest), normalised."""
+    return {normalize(z) for z in str(meta.get("mentions", "")).split("|") if z}
 
 
 def check_query(query: str, limit: int = MAX_QUERY_CHARS) -> str:
@@ -222,7 +240,8 @@ class HybridRetriever(BaseRetriever):
                 raise QueryError(f"没有名为 {doc!r} 的文档。用 `assistant docs` 查看已有文档。")
         if zone:
             zscope = resolve_scope(zone, all_docs)
-            wanted = set(zscope.docs) or {n for n, m in all_docs.items() if normalize(m.get("zone", "")) == normalize(zone)}
+            wanted = (set(zscope.docs) if zscope.via == "metadata" else set()) or {
+                n for n, m in all_docs.items() if normalize(m.get("zone", "")) == normalize(zone)}
             if not wanted:
                 known = "、".join(sorted({m.get("zone", "") for m in all_docs.values() if m.get("zone")}))
                 raise QueryError(f"语料中没有园区 {zone!r}。已有: {known}。")

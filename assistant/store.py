@@ -30,7 +30,7 @@ from .embeddings import get_embeddings, model_id
 from .errors import AssistantError, LoadError, ModelMismatchError, StoreError
 from .keyword import KeywordIndex
 from .loading import LoadedDoc, bundled_files, bundled_manifest, load_document, safe_name
-from .text import tokenize
+from .text import fold, tokenize
 
 SCHEMA = 1
 Progress = Callable[[str, int, int], None]  # (message, done, total)
@@ -136,7 +136,7 @@ def passage_id(name: str, doc_hash: str, start: int, end: int) -> str:
 def embed_text(meta: dict, section: str, text: str) -> str:
     """What the dense model sees: the zone and section path give a passage the context its text omits."""
     head = " ".join(x for x in (meta.get("zone", ""), section) if x)
-    return f"{head}\n{text}" if head else text
+    return fold(f"{head}\n{text}" if head else text)  # a traditional-character repost reads as simplified
 
 
 def keyword_text(section: str, text: str) -> str:
@@ -475,7 +475,7 @@ class Store:
             if vec is not None:
                 self._qvecs.move_to_end(query)
                 return vec
-        vec = self.embeddings.embed_query(query)
+        vec = self.embeddings.embed_query(fold(query))
         with self._qvec_lock:
             self._qvecs[query] = vec
             while len(self._qvecs) > 512:

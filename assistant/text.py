@@ -80,17 +80,53 @@ def add_words(words) -> None:
             jb.add_word(w, freq=2000)
 
 
+_T2S: dict[int, str] | None = None
+_WIDTH: dict[int, str] = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+_NORM: dict[int, str] | None = None
+_FOLD_LOCK = threading.Lock()
+
+
+def _tables() -> tuple[dict[int, str], dict[int, str]]:
+    """Traditional -> simplified, one character for one (so offsets hold), from OpenCC's t2s conversion.
+
+    Built once per process by converting every CJK character on its own (3 ms). Characters that are also
+    standard simplified characters in their own right are left alone (lexicon: text.fold_exclude), so a
+    simplified text folds to itself. Without OpenCC installed the fold is the identity.
+    """
+    global _T2S, _NORM
+    if _T2S is None:
+        with _FOLD_LOCK:
+            if _T2S is None:
+                from .lexicon import words
+
+                table: dict[int, str] = {}
+                try:
+                    import opencc
+                except ImportError:  # the fold is an aid to matching
+                    opencc = None
+                if opencc is not None:
+                    chars = [chr(c) for lo, hi in ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+                             for c in range(lo, hi)]
+                    out = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+                    keep = set("".join(words("text", "fold_exclude")))
+                    if len(out) == len(chars):
+                        table = {ord(a): b for a, b in zip(chars, out) if len(b) == 1 and b != a and a not in keep}
+                _NORM = {**table, **_WIDTH}
+                _T2S = table
+    return _T2S, _NORM
+
+
+def fold(text: str) -> str:
+    """Traditional characters to simplified, character for character: the same length as the input, so an
+    offset into the folded text is an offset into the original. Indexes, embeddings and metadata use the
+    folded form; quotes stay verbatim in the original script."""
+    return text.translate(_T2S if _T2S is not None else _tables()[0])
+
+
 def normalize(text: str) -> str:
-    """Full-width ASCII to half-width and lower case: 004 uses ，：（）, the others , : ( )."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            ch = chr(code - 0xFEE0)
-        elif code == 0x3000:
-            ch = " "
-        out.append(ch)
-    return "".join(out).lower()
+    """The form every comparison uses: folded, full-width ASCII to half-width (004 uses ，：（）, the others
+    , : ( )), lower case. Same length as the input."""
+    return text.translate(_NORM if _NORM is not None else _tables()[1]).lower()
 
 
 def tokenize(text: str) -> list[str]:
