@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,8 +137,24 @@ def _remove_watermarks(line: str) -> str:
     return _PINYIN.sub("", line)
 
 
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6}|>+)\s+")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def _unmark(line: str) -> str:
+    """Markdown's own marks (# headings, > quotes, **bold**) are no text of the document."""
+    line = _MD_HEADING.sub("", line)
+    return _MD_EMPHASIS.sub(r"\2", line) if "**" in line or "__" in line else line
+
+
+def is_table_row(line: str) -> bool:
+    """A row of a table as readers give it: Markdown pipes, or cells separated by tabs (docx, pdf)."""
+    s = line.strip()
+    return (s.startswith("|") and s.endswith("|") and s.count("|") >= 3) or s.count("\t") >= 2
+
+
 def _raw_lines(raw: str) -> list[str]:
-    lines = [_remove_watermarks(line).strip() for line in raw.replace("\r", "\n").split("\n")]
+    lines = [_unmark(_remove_watermarks(line)).strip() for line in raw.replace("\r", "\n").split("\n")]
     lines = [re.sub(r"[\u3000\xa0]+", lambda m: " " * len(m.group()), ln).strip() for ln in lines]
     while lines and not lines[0]:
         lines.pop(0)
@@ -163,6 +180,8 @@ def _is_body(line: str) -> bool:
 
 def _is_widget_line(f: str) -> bool:
     """Share buttons, font-size and print widgets, nav bars: every word a widget, or short parts between pipes."""
+    if is_table_row(f) and re.search(r"\d", f):
+        return False  # a table's row of figures
     parts = [p for p in re.split(r"[\s|｜/]+", re.sub(r"[:：【】\[\]]", " ", f)) if p]
     if parts and all(p in _WIDGETS for p in parts):
         return True
@@ -213,10 +232,13 @@ def _is_trailer(f: str) -> bool:
     return bool(_LINK_ITEM.match(f) and not re.search(r"[。；！？]", f)) or bool(_LINK_GROUP.match(f))
 
 
+_SITE = "|".join(words("chrome", "site_words"))
+
+
 def _page_title(line: str) -> bool:
-    """An HTML <title> line: the headline, then the column and the site's name after "_" or "|"."""
-    return bool(re.search(r"(_|｜|\||\s-\s)", line)) and len(line) <= 120 and not re.search(r"[。！？]$", line) \
-        and len(re.findall(f"[{CJK}]", line)) >= 6
+    """An HTML <title> line: the headline, then the column and the site's name after "_", "|" or "-"."""
+    return bool(re.search(r"(_|｜|\||\s-\s)", line) or re.search(f"[-–—]\\s*[^-–—]*({_SITE})$", line)) \
+        and len(line) <= 120 and not re.search(r"[。！？]$", line) and len(re.findall(f"[{CJK}]", line)) >= 6
 
 
 def _strip_chrome(raw: str) -> tuple[list[str], dict]:
@@ -336,8 +358,18 @@ def _join_lines(lines: list[str]) -> list[str]:
     nonblank = [i for i, ln in enumerate(lines) if ln]
     breaks = sum(1 for a, b in zip(nonblank, nonblank[1:]) if b == a + 1)
     blank_separated = breaks < 0.5 * max(1, len(nonblank) - 1)
+    # Hard-wrapped text (PDF, e-mail): most lines have one width. A line close to it is a wrapped line even
+    # when it is the (indented, so a little shorter) first line of its paragraph.
+    widths = Counter(len(ln) for ln in lines if len(ln) >= 20)
+    wrap = 46
+    if widths:
+        width, _ = widths.most_common(1)[0]
+        near = sum(n for w, n in widths.items() if abs(w - width) <= 2)
+        if near >= 0.25 * len(nonblank) and near >= 5:
+            wrap = min(wrap, width)
+    min_soft = wrap - 6
     paragraphs: list[str] = []
-    current = ""
+    current = last = ""
     prev_blank = True
     for ln in lines:
         if not ln:
@@ -350,7 +382,8 @@ def _join_lines(lines: list[str]) -> list[str]:
             soft = (
                 not is_heading_line(ln)
                 and not is_heading_line(current)
-                and len(current) > 40
+                and not is_table_row(ln) and not is_table_row(last)
+                and len(current) > min_soft
                 and (blank_separated or current[-1] not in _TERMINAL)
                 and not ln.startswith("——")
             )
@@ -361,6 +394,7 @@ def _join_lines(lines: list[str]) -> list[str]:
                 current = ln
         else:
             current = ln
+        last = ln
         prev_blank = False
     if current:
         paragraphs.append(current)

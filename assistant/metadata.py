@@ -32,6 +32,7 @@ _MASKED_RE = re.compile(f"([{re.escape(_MASKS)}]+)$")
 _NOT_PLACE = set(words("zones", "not_places"))
 _OPENING = 600  # characters of the body that say what a document is about
 _TERMINAL = "。！？!?；;"
+_SITE = "|".join(words("chrome", "site_words"))
 
 PROVINCES = [
     "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建", "江西",
@@ -202,14 +203,14 @@ def iso_date(s: str) -> str:
 
 def year_in(label: str) -> int | None:
     """The year a short label (file name, title) names: "2018年", "2018" standing alone, "二〇二一年". Of
-    several, the latest ("2020年工作总结及2021年工作计划" is a 2021 document); of a range, its start."""
+    several, the first ("2020年工作总结和2021年工作打算" reports on 2020); of a range, its start."""
     label = re.sub(r"[〔\[]\d{4}[〕\]]\s*\d+\s*号", "", label)  # a document number's year
     rng = re.search(r"(?<!\d)((?:19|20)\d{2})\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}", label)
     if rng:
         return int(rng.group(1))
     years = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?:年|(?!\d))", label)]
     if years:
-        return max(years)
+        return years[0]
     m = re.search("([〇零一二三四五六七八九]{4})年", label)
     if m:
         try:
@@ -242,6 +243,9 @@ def _headline(page_title: str) -> str:
     """A page title's headline: the first part before the site's name ("青川高新区召开2023年工作会议_园区动态_
     青川高新技术产业开发区管理委员会" -> "青川高新区召开2023年工作会议")."""
     parts = [p.strip() for p in re.split(r"\s*(?:_|\||｜| - | – | — |--)\s*", page_title) if p.strip()]
+    site = re.search(f"[-–—]\\s*[^-–—]*({_SITE})$", parts[0]) if parts else None
+    if site:
+        parts[0] = parts[0][: site.start()].strip()
     for p in parts:
         if len(re.findall(f"[{CJK}]", p)) >= 4:
             return p
@@ -274,8 +278,9 @@ def title_block(paras: list[str], header: dict) -> dict:
             if title_lines:
                 break
             continue
-        if (iso_date(p) and len(p) < 24) or re.search(r"[〔\[(（]\d{4}[〕\])）]\s*\d+\s*号$", p):
-            continue  # a date line, a document number ("泗开党发〔2022〕5号")
+        if (iso_date(p) and len(p) < 24) or re.search(r"[〔\[(（]\d{4}[〕\])）]\s*\d+\s*号$", p) \
+                or re.search(r"\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?\s*[)）]?$", p):
+            continue  # a date line, an issuer and its month, a document number ("泗开党发〔2022〕5号")
         if re.search(f"[{_TERMINAL}:：]$", p):
             break
         if title_lines and (re.fullmatch(f"[{CJK}]{{2,4}}", re.sub(r"\s+", "", p)) or _speaker_line(p)):
@@ -394,6 +399,9 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
         year = year_in(label)
         if year:
             src = where
+            # "2020年工作总结及2021年工作计划" delivered on 2021-02-04: the date says which of the two
+            if date and str(date[:4]) in re.findall(r"(?:19|20)\d{2}", label):
+                year = int(date[:4])
             break
     if year is None and date:
         year, src = int(date[:4]), "title"

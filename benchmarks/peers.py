@@ -151,12 +151,54 @@ def timed(store: dict, key: str):
 # ------------------------------------------------------------------------------------------ the corpus
 
 
-def clean_docs():
-    """The bundled documents as the project loads them (clean text + manifest metadata)."""
+def read_manifest(folder: Path) -> dict:
+    """The manifest.json of a folder ({"file.txt": {"zone": …}}), {} when there is none or it is unreadable."""
+    path = Path(folder) / "manifest.json"
+    try:
+        data = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def corpus_files(dirs=(), bundled: bool = False) -> list[Path]:
+    """The documents a user would ingest: every supported file under each folder of `dirs` (as `assistant
+    ingest DIR` walks it: recursively, without manifest.json and hidden files), then, with `bundled`, the
+    bundled documents. Files of an unsupported type are left out (the Store would only report them)."""
+    from assistant.loading import bundled_files
+    from assistant.readers import SUPPORTED_SUFFIXES
+
+    out: list[Path] = []
+    for d in dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise SystemExit(f"--corpus {d}: not a folder")
+        out.extend(sorted(p for p in d.rglob("*") if p.is_file() and p.name != "manifest.json"
+                          and not any(part.startswith(".") for part in p.relative_to(d).parts)
+                          and p.suffix.lower() in SUPPORTED_SUFFIXES))
+    if bundled:
+        out.extend(bundled_files())
+    return out
+
+
+def clean_docs(paths=None, overrides: dict | None = None, **load_kw):
+    """Documents as the project loads them (clean text + manifest metadata), by default the bundled corpus.
+
+    `paths`: files to load; each one's metadata overrides come from `overrides` (file name -> dict) when it
+    names the file, else from a manifest.json beside the file, as Store.ingest does. `load_kw` goes to
+    assistant.loading.load_document (max_mb, max_chars)."""
     from assistant.loading import bundled_files, bundled_manifest, load_document
 
-    manifest = bundled_manifest()
-    return [load_document(p, manifest.get(p.name)) for p in bundled_files()]
+    if paths is None:
+        paths = bundled_files()
+        overrides = bundled_manifest() if overrides is None else overrides
+    manifests: dict[Path, dict] = {}
+    docs = []
+    for p in map(Path, paths):
+        if p.parent not in manifests:
+            manifests[p.parent] = read_manifest(p.parent)
+        docs.append(load_document(p, (overrides or {}).get(p.name) or manifests[p.parent].get(p.name), **load_kw))
+    return docs
 
 
 # ------------------------------------------------------------------------------------------ vectors
@@ -165,13 +207,13 @@ def clean_docs():
 class Vectors:
     """e5 vectors for texts, cached on disk by (model, text) hash: the same cache file the Store uses."""
 
-    def __init__(self, cache_dir: Path = BENCH_CACHE) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
         from assistant.embeddings import get_embeddings
         from assistant.store import EmbeddingCache
 
         self.model = get_embeddings("e5-small")
         self.model_id = "e5-small"
-        self.cache = EmbeddingCache(Path(cache_dir) / "embeddings.sqlite")
+        self.cache = EmbeddingCache(Path(cache_dir or BENCH_CACHE) / "embeddings.sqlite")  # BENCH_CACHE read now
         self.computed = 0
         self._queries: dict[str, np.ndarray] = {}
 

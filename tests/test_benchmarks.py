@@ -116,3 +116,75 @@ def test_e5_arithmetic():
     p = speed.e5_params()
     assert 21.0e6 < p["non_embedding"] < 21.5e6
     assert speed.flops_per_token(0) == 2 * p["non_embedding"]
+
+
+# ------------------------------------------------------------------------------------------ quality.py
+
+_DOC_A = """青禾经开区2023年工作总结
+
+2023年，青禾经开区坚持项目为王，经济运行稳中有进。
+一、主要经济指标
+全年实现地区生产总值212.4亿元，同比增长7.8%。规模以上工业增加值增长9.1%。
+新签约亿元以上项目23个，总投资186亿元。
+二、科技创新
+新增高新技术企业17家，总数达到64家。建成省级研发平台5个。
+三、2024年工作打算
+重点推进新材料产业园二期建设，力争全年固定资产投资增长10%以上。
+"""
+
+_DOC_B = """白川高新区党工委书记在2022年务虚会上的讲话
+
+同志们：
+第一，稳住工业基本盘。去年全区规上工业产值突破300亿元，电子信息产业占比达到41%。
+第二，抓好招商引资。全年引进亿元以上项目15个，其中外资项目3个。
+第三，优化营商环境。企业开办时间压缩至0.5个工作日，审批事项全部实现网上办理。
+"""
+
+
+def test_quality_runs_on_any_folder_and_eval_file(tmp_path, shared_cache, monkeypatch, capsys):
+    """quality.py on a two-document folder of its own: the project and the three peers are scored, and an
+    item naming a document that is not in the folder is counted and skipped."""
+    import quality
+
+    monkeypatch.setattr(peers, "BENCH_CACHE", shared_cache)  # the session's embedding cache, not ~/.cache
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "青禾经开区2023年工作总结.txt").write_text(_DOC_A, "utf-8")
+    (corpus / "白川高新区务虚会讲话.md").write_text(_DOC_B, "utf-8")
+    (corpus / "manifest.json").write_text(json.dumps({"白川高新区务虚会讲话.md": {"zone": "白川高新区"}},
+                                                     ensure_ascii=False), "utf-8")
+    (corpus / "notes.xyz").write_text("不支持的类型", "utf-8")  # left out, like `assistant ingest DIR` would
+    items = [
+        {"id": "t-1", "type": "fact", "question": "青禾经开区2023年地区生产总值是多少？",
+         "doc": "青禾经开区2023年工作总结.txt", "evidence": ["全年实现地区生产总值212.4亿元，同比增长7.8%"],
+         "answer_keywords": ["212.4亿元"], "history": []},
+        {"id": "t-2", "type": "fact", "question": "白川高新区企业开办时间压缩到多少？",
+         "doc": "白川高新区务虚会讲话.md", "evidence": ["企业开办时间压缩至0.5个工作日"],
+         "answer_keywords": ["0.5个工作日"], "history": []},
+        {"id": "t-3", "type": "fact", "question": "绿洲开发区有多少家高新技术企业？",
+         "doc": "不在语料里的文件.txt", "evidence": ["新增高新技术企业9家"], "answer_keywords": ["9家"], "history": []},
+    ]
+    eval_file = tmp_path / "mini.jsonl"
+    eval_file.write_text("".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items), "utf-8")
+    out = tmp_path / "quality.json"
+
+    rc = quality.main(["--corpus", str(corpus), "--eval", str(eval_file), "--quick", "--json", str(out)])
+    assert rc == 0  # with --corpus the verdict never fails the run
+    printed = capsys.readouterr().out
+    assert "Corpus: 2 documents" in printed and "1 skipped (document not in the corpus)" in printed
+    assert "**this project**" in printed and all(cls.label in printed for cls in peers.PEERS)
+    assert "verdict mini.jsonl: project at or above the best peer on hit@5 and MRR@10:" in printed
+
+    res = json.loads(out.read_text("utf-8"))
+    assert sorted(res["corpus"]["documents"]) == sorted(["青禾经开区2023年工作总结.txt", "白川高新区务虚会讲话.md"])
+    ev = res["evals"]["mini.jsonl"]
+    assert ev["n_items"] == 3 and ev["kept"] == 2
+    assert ev["skipped"] == [{"id": "t-3", "missing": ["不在语料里的文件.txt"]}]
+    assert set(ev["setups"]) == {"project", "chatchat", "ragflow", "openwebui"}
+    for name, setup in ev["setups"].items():
+        s = setup["retrieval"]["summary"]
+        assert s["items"] == 2, name
+        assert all(0.0 <= s[k] <= 1.0 for k in quality.KEYS), (name, s)
+        assert {r["id"] for r in setup["retrieval"]["items"]} == {"t-1", "t-2"}
+    assert ev["setups"]["project"]["retrieval"]["summary"]["hit@5"] == 1.0  # two documents: both found
+    assert "answers" not in ev["setups"]["project"]  # --quick

@@ -130,7 +130,7 @@ def test_dates_and_years():
     assert iso_date("发布时间：2023-02-09 10:32") == "2023-02-09"
     assert iso_date("二〇二一年二月十四日") == "2021-02-14"
     assert iso_date("2021年1-9月经济运行情况") == ""  # a month range is no date
-    assert year_in("2020年工作总结及2021年工作计划") == 2021
+    assert year_in("2020年工作总结及2021年工作计划") == 2020
     assert year_in("“十四五”规划（2021-2025年）") == 2021
     assert year_in("泗开党发〔2022〕5号") is None
 
