@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from .chunking import heading_level, sections, split_sentences
 from .conversation import Resolved, resolve_followup
 from .errors import QueryError
-from .intent import asks, is_compare_wording, kind_of
+from .intent import asks, asks_page_info, is_compare_wording, kind_of
 from .retrieval import Hit, check_query
 from .text import normalize, query_terms, squash, tokenize
 
@@ -275,7 +275,8 @@ class Composer:
             return summarize_request(self, query)
         if self.resolved.rule == "item":
             return self.compose_item()
-        if "who" in asks(query) or "when" in asks(query) or re.search(r"(什么会|哪个会|哪次会|会议上)", query):
+        if ("who" in asks(query) or "when" in asks(query) or asks_page_info(query)
+                or re.search(r"(什么会|哪个会|哪次会|会议上)", query)):
             ans = self.compose_document_fact(query)
             if ans is not None:
                 return ans
@@ -308,6 +309,15 @@ class Composer:
             quotes.append(self.quote(doc, 0, head_end, "标题"))
         parts = []
         asked = asks(query)
+        if asks_page_info(query) and (meta.get("published") or meta.get("source")):
+            # the page's own header line (发布时间 / 来源 / 作者), read into the metadata at ingest
+            if meta.get("published"):
+                parts.append(f"网页发布时间：**{_date_cn(meta['published'])}**（网页信息栏）")
+            if meta.get("source"):
+                parts.append(f"来源：**{meta['source']}**（网页信息栏）")
+            if meta.get("author"):
+                parts.append(f"作者：**{meta['author']}**（网页信息栏）")
+            asked = asked - {"who"} - ({"when"} if meta.get("published") else set())
         if "who" in asked:
             if not meta.get("speaker"):
                 return self.not_found(query, "文档没有写明讲话人或发文机关", quotes, masked=False,

@@ -16,12 +16,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .lexicon import words
 from .text import cn_to_int
 
 _LEAD = re.compile(r"^(那么|那|那它的|它的|还有|再说说|再问一下|另外|然后|那这个|那该区的?|那他们的?)")
 _TAIL = re.compile(r"(呢|怎么样|如何|情况呢|又是多少|是多少呢)[?？。!！\s]*$")
 _ORDINAL = re.compile(r"第([一二三四五六七八九十\d]+)(点|条|项|个|部分|方面)")
 _QWORDS = re.compile(r"(是多少|有多少|多少|是什么|有哪些|哪些|哪几个|几个|是谁|谁|什么时候|何时|怎么说的?|多大|多高)")
+# "这块", "这方面": the previous question's topic; "还有呢": more of the previous answer (lexicon: followups)
+_DEICTIC = re.compile("|".join(map(re.escape, words("followups", "topic_references"))) or "$^")
+_MORE = re.compile("^(" + "|".join(map(re.escape, words("followups", "more"))) + r")[呢吗么嘛?？。!！\s]*$")
 _ITEM_MARK = re.compile(
     r"(?:^|[\s,，;；:：。「])(?:([一二三四五六七八九十]+)(?:是|要|、)|[(（]([一二三四五六七八九十\d]+)[)）]|(\d{1,2})[.．、](?!\d))"
 )
@@ -60,7 +64,14 @@ def list_items(answer_text: str) -> list[str]:
     if len(items) >= 2:
         return items
     bullets = [ln.lstrip("-*• ").strip() for ln in text.splitlines() if re.match(r"^\s*[-*•]\s+", ln)]
-    return bullets
+    if bullets:
+        return bullets
+    # a bare enumeration: "招商引资攻坚行动、项目建设攻坚行动、要素保障攻坚行动。"
+    if len(text) <= 300 and "\n" not in text.strip():
+        parts = [p.strip(" 。.，,「」") for p in re.split(r"[、；;]", text)]
+        if 2 <= len(parts) <= 12 and all(0 < len(p) <= 30 for p in parts):
+            return parts
+    return []
 
 
 def _strip(question: str) -> str:
@@ -88,7 +99,7 @@ def _scope(question: str, docs_meta: dict[str, dict]):
 
 
 def resolve_followup(question: str, history: list[dict], docs_meta: dict[str, dict] | None = None) -> Resolved:
-    docs_meta = docs_meta if docs_meta is not None else _bundled_meta()
+    docs_meta = docs_meta or {}
     state = State()
     last_answer = ""
     for turn in history or []:
@@ -117,9 +128,16 @@ def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, di
     if n and state.last_list and not scope.docs and n <= len(state.last_list):
         item = state.last_list[n - 1]
         new.zones, new.docs, new.years = state.zones, state.docs, state.years
-        new.question = f"{item} {question}"
+        new.question = _in_zone(f"{item} {question}", state.zones)
         return Resolved(new.question, new.docs, new.zones, "item", item, new)
-    if scope.docs and state.question and len(_QWORDS.sub("", core)) <= 1 and not _QWORDS.search(core):
+    if not scope.docs and state.question and _MORE.match(question.strip()):
+        # "还有呢?": the previous question again, in its documents (its answer goes on)
+        new.zones, new.docs, new.years, new.compare = state.zones, state.docs, state.years, state.compare
+        new.question = state.question
+        return Resolved(new.question, new.docs, new.zones, "more", "", new)
+    refers_back = bool(_DEICTIC.search(core))
+    if scope.docs and state.question and (refers_back or (len(_QWORDS.sub("", core)) <= 1
+                                                          and not _QWORDS.search(core))):
         # "那甘肃×高新区呢?": the previous question, about the new zone (added to a comparison)
         prev = state.question
         prev_scope = _scope(prev, docs_meta)
@@ -135,18 +153,30 @@ def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, di
     if not scope.docs and state.docs:
         new.zones, new.docs, new.compare = state.zones, state.docs, state.compare
         new.years = years or state.years
+        bare = re.sub(r"(?:19|20)\d{2}年?", "", core)
+        bare = re.sub(r"^(那会儿?|那时候?|当时|那一年|同期)", "", bare.strip(" ,，的")).strip(" ,，?？")
+        if years and state.years and set(years) != set(state.years) and len(_QWORDS.sub("", bare)) <= 12 \
+                and (_LEAD.match(question.strip()) or _TAIL.search(question)):
+            # "那2019年那会儿呢?": the previous question in another year
+            prev = state.question
+            for y in state.years:
+                prev = prev.replace(y if y.endswith("年") else y + "年", years[0] if years[0].endswith("年")
+                                    else years[0] + "年")
+            new.question = f"{prev} {bare}".strip()
+            return Resolved(new.question, new.docs, new.zones, "year", "", new)
         if _LEAD.match(question.strip()) or _TAIL.search(question):
             # "那它的税收收入呢?": same zone and year, the previous question's form, a new metric
             qword = _QWORDS.search(state.question)
             year = "" if years else "".join(y if y.endswith("年") else y + "年" for y in state.years[:1])
             new.question = f"{''.join(state.zones[:1]) or ''}{year}{core}{qword.group(0) if qword else ''}"
             return Resolved(new.question, new.docs, new.zones, "metric", "", new)
-        new.question = question
-        return Resolved(question, new.docs, new.zones, "inherit", "", new)
+        new.question = _in_zone(question, state.zones)
+        return Resolved(new.question, new.docs, new.zones, "inherit", "", new)
     return Resolved(question, new.docs, new.zones, "none", "", new)
 
 
-def _bundled_meta() -> dict[str, dict]:
-    from .loading import bundled_manifest
-
-    return {name: dict(meta) for name, meta in bundled_manifest().items()}
+def _in_zone(question: str, zones: list[str]) -> str:
+    """A follow-up made self-contained: the conversation's zone(s) before it, unless it names one."""
+    if not zones or any(z in question for z in zones):
+        return question
+    return f"{'、'.join(zones)} {question}"

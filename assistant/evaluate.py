@@ -42,27 +42,28 @@ def passage_hits(text: str, evidence: list[str], threshold: float = 0.6) -> bool
     return False
 
 
-def retrieval_query(item: dict) -> str:
-    """Follow-up items are resolved from their history like the assistant would."""
+def retrieval_query(item: dict, docs_meta: dict[str, dict] | None = None) -> str:
+    """Follow-up items are resolved from their history like the assistant would, over the store's documents."""
     if item.get("history"):
         try:
             from .conversation import resolve_followup
 
-            return resolve_followup(item["question"], item["history"]).query
+            return resolve_followup(item["question"], item["history"], docs_meta or {}).query
         except ImportError:
             prev = [h["content"] for h in item["history"] if h.get("role") == "user"]
             return " ".join(prev[-1:] + [item["question"]])
     return item["question"]
 
 
-def score_retrieval(items: list[dict], search) -> dict:
-    """`search(query) -> list[Hit]` ranked best first (at least 10)."""
+def score_retrieval(items: list[dict], search, docs_meta: dict[str, dict] | None = None) -> dict:
+    """`search(query) -> list[Hit]` ranked best first (at least 10); `docs_meta` (the store's documents)
+    resolves follow-ups."""
     rows = []
     for item in items:
         if not item.get("evidence"):
             continue
         docs = set(item_docs(item))
-        hits = search(retrieval_query(item))
+        hits = search(retrieval_query(item, docs_meta))
         rank = None
         for r, h in enumerate(hits[:10], 1):
             if h.doc in docs and passage_hits(h.text, item["evidence"]):
@@ -166,7 +167,7 @@ def score_answers(items: list[dict], ask, doc_text) -> dict:
 
 def run_eval(bot, path, answers: bool = True) -> dict:
     items = load_items(path)
-    out = {"retrieval": score_retrieval(items, lambda q: bot.search(q, k=10))}
+    out = {"retrieval": score_retrieval(items, lambda q: bot.search(q, k=10), bot.documents())}
     if answers:
         out["answers"] = score_answers(items, bot.ask, bot.store.document_text)
     return out

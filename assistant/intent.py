@@ -12,6 +12,20 @@ _WHO = re.compile(r"(谁|哪位|什么人|讲话人|发言人|哪个机构|哪�
 _WHEN = re.compile(r"(何时|什么时候|哪天|哪一天|哪年|哪一年|日期|发布时间|讲话时间)")
 
 
+def _words_re(section: str, key: str) -> re.Pattern:
+    from .lexicon import words
+
+    return re.compile("|".join(map(re.escape, words(section, key))) or "$^")
+
+
+_PUBLISHED = _words_re("intent", "published")
+
+
+def asks_page_info(question: str) -> bool:
+    """The question asks where or when the page was published (网页上的来源, 哪天发布), not what it says."""
+    return bool(_PUBLISHED.search(question))
+
+
 def kind_of(question: str) -> str:
     """'summary' | 'list' | 'fact'. Comparisons are decided with the zones named (see compare)."""
     if _SUMMARY.search(question) and not _QUANTITY.search(question):

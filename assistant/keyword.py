@@ -21,7 +21,17 @@ import numpy as np
 from .config import fault_point
 from .text import tokenize
 
-TOKENIZER_VERSION = "jieba-search-v2-t2s"
+def _tokenizer_version() -> str:
+    """The tokenizer and the word lists it reads: an index cut with other words is rebuilt, not trusted."""
+    data = Path(__file__).parent / "data"
+    h = hashlib.sha256()
+    for name in ("userdict.txt", "lexicon.toml"):
+        path = data / name
+        h.update(path.read_bytes() if path.exists() else b"")
+    return f"jieba-search-v2-t2s-{h.hexdigest()[:12]}"
+
+
+TOKENIZER_VERSION = _tokenizer_version()
 _TMP_PREFIX = ".kw-"
 
 

@@ -122,11 +122,14 @@ def body_zone(text: str) -> str:
     mentions = zone_mentions(text[:30000])
     if not mentions:
         return ""
+    # the opening: the title and the first paragraph, at most _OPENING characters
+    lines = [m.end() for m in re.finditer(r"[^\n]+", text[:_OPENING])]
+    opening = lines[1] if len(lines) > 1 else _OPENING
     score: Counter = Counter()
     total: Counter = Counter()
     for z, pos in mentions:
         total[z] += 1
-        score[z] += 3 if pos < _OPENING else 1
+        score[z] += 3 if pos < opening else 1
     best, s = score.most_common(1)[0]
     if total[best] >= 2 or s >= 3:
         return best
@@ -440,6 +443,7 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
         "kind": kind or "文件",
         "published": published,
         "source": header.get("source", ""),
+        "author": header.get("author", ""),
         "meta_sources": ",".join(f"{k}:{v}" for k, v in sources.items()),
         # every zone the text names, most named first: a question about one of them may be answered here
         "mentions": "|".join(z for z, _ in zone_counts(folded[:200000]).most_common(12)),

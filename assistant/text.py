@@ -14,13 +14,15 @@ from pathlib import Path
 _JIEBA = None
 _JIEBA_LOCK = threading.Lock()
 
-# Words that carry no meaning for retrieval. Question words are here too: the passage never says "多少".
-STOPWORDS = set(
-    "的 了 和 与 及 或 在 是 为 对 把 被 将 由 从 到 向 以 于 之 等 也 都 就 而 并 其 这 那 个 些 该 各 有 要 我们 我 你 他 它 "
-    "年 哪 什么 多少 哪些 哪个 哪几个 哪几 几个 几项 几 怎么 怎样 如何 是否 吗 呢 吧 啊 呀 么 谁 何时 哪年 哪一年 哪天 一下 "
-    "一些 分别 请问 请 帮 帮我 告诉 说 讲 提到 里 中 上 下 方面 情况 具体 主要 内容 问题 那篇 这篇 那 篇 份 材料 "
-    "文件 讲话 发言 里面 其中 当时 打算 准备 定 的话 怎么样 有没有 没有 是不是".split()
-)
+def _stopwords() -> set[str]:
+    from .lexicon import words
+
+    return set(words("query", "stopwords")) | set(words("query", "fillers"))
+
+
+# Words that carry no meaning for retrieval (lexicon: query.stopwords, query.fillers). Question words are here
+# too: the passage never says "多少"; nor does it say "做到" or "那份".
+STOPWORDS = _stopwords()
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 
 # Paraphrases users type for the documents' own terms. Each key expands to the terms listed.

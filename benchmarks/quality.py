@@ -102,8 +102,11 @@ def prepare_eval(path: Path, names: set[str], out: Path, label: str) -> dict:
 
 def _labels(paths: list[Path]) -> list[str]:
     """File names, with the parent folder where two files share a name."""
-    counts = Counter(p.name for p in paths)
-    return [p.name if counts[p.name] == 1 else f"{p.parent.name}/{p.name}" for p in paths]
+    for depth in range(1, 6):  # as many trailing path parts as it takes to tell the files apart
+        labels = ["/".join(p.resolve().parts[-depth:]) for p in paths]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(p) for p in paths]
 
 
 def verdict(setups: dict) -> dict:
@@ -202,7 +205,8 @@ def main(argv=None) -> int:
         memo_bot = _MemoBot(bot)
         for ev in evals:
             ev["setups"]["project"] = run_eval(memo_bot, ev["file"], answers=not args.quick)
-        combined["project"] = {"retrieval": score_retrieval(all_items, lambda q: memo_bot.search(q, k=10))}
+        docs_meta = bot.documents()
+        combined["project"] = {"retrieval": score_retrieval(all_items, lambda q: memo_bot.search(q, k=10), docs_meta)}
         if not args.quick and several:
             combined["project"]["answers"] = score_answers(all_items, memo_bot.ask, bot.store.document_text)
         timing["project_eval_s"] = time.perf_counter() - t0
@@ -218,7 +222,7 @@ def main(argv=None) -> int:
             sizes = peer_sizes(peer)
             search = _memo(lambda q, peer=peer: peer.search(q, 10))
             for ev in evals + [{"setups": combined, "items": all_items}]:
-                res = score_retrieval(ev["items"], search)
+                res = score_retrieval(ev["items"], search, docs_meta)
                 res["sizes"] = sizes
                 ev["setups"][cls.name] = {"retrieval": res, "label": cls.label}
             print(f"{cls.name}: built in {t_build:.1f} s ({sizes}), {vectors.computed} vectors computed so far",

@@ -89,7 +89,7 @@ def _measure(home: Path, n: int, corpus: Path, dev: Path, rounds: int, chroma_ur
     bot.store.keyword_index()
     out["open_index_s"] = time.perf_counter() - t0
     items = load_items(dev)
-    queries = [retrieval_query(it) for it in items]
+    queries = [retrieval_query(it, bot.documents()) for it in items]
     for q in queries[:5]:  # warm-up: model, jieba, keyword index, composer
         bot.search(q, k=10)
         bot.ask(q)
@@ -135,7 +135,7 @@ def _measure(home: Path, n: int, corpus: Path, dev: Path, rounds: int, chroma_ur
                 "query_rss_mb": round(rss_mb()), "query_peak_delta_mb": round(hwm_mb() - base)})
     slow = sorted(zip(ask_ms[:len(items)], [it["id"] for it in items]), reverse=True)[:5]
     out["slowest_asks"] = [f"{i} {ms:.0f} ms" for ms, i in slow]
-    ret = score_retrieval(items, lambda q: bot.search(q, k=10))
+    ret = score_retrieval(items, lambda q: bot.search(q, k=10), bot.documents())
     out["retrieval"] = {k: ret["summary"][k] for k in ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "items")}
     out["retrieval_misses"] = [f"{r['id']}:{r['rank']}" for r in ret["items"] if not r["rank"] or r["rank"] > 5]
     ans = score_answers(items, bot.ask, bot.store.document_text)["summary"]

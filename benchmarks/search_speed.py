@@ -114,7 +114,8 @@ def main() -> int:
         else:
             where = "the benchmark store"
         eval_path = find_eval(args.eval)
-        questions = ([retrieval_query(it) for it in load_items(eval_path)] if eval_path else [COLD_QUERY])
+        questions = ([retrieval_query(it, bot.documents()) for it in load_items(eval_path)] if eval_path
+                     else [COLD_QUERY])
         bot.search(COLD_QUERY, k=10)  # warm-up: model, jieba, keyword index
         times = []
         for _ in range(args.rounds):

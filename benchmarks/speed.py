@@ -261,7 +261,7 @@ def main(argv=None) -> int:
         # ------------------------------------------------------------------ retrieve, compose: warm, real store
         bot = Assistant(bench_settings(tmp / "home"))
         bot.store.ingest_bundled()
-        queries = [retrieval_query(it) for it in items]
+        queries = [retrieval_query(it, bot.documents()) for it in items]
         for q in queries[:5]:
             bot.search(q, k=10)
             bot.ask(q)

@@ -25,7 +25,7 @@ def bot(corpus_home):
 
 
 def test_retrieval_floor_on_dev_set(bot, dev_items):
-    result = score_retrieval(dev_items, lambda q: bot.retriever.search(q, k=10))
+    result = score_retrieval(dev_items, lambda q: bot.retriever.search(q, k=10), bot.documents())
     summary = result["summary"]
     misses = [(r["id"], r["rank"], r["question"]) for r in result["items"] if not r["rank"] or r["rank"] > 5]
     assert summary["items"] >= 40
