@@ -494,7 +494,7 @@ def _route(composer: "Composer", resolved: Resolved) -> Answer | None:
         # Scope is soft: no document is about the zone or names it, so the search ran over everything. The
         # answer says which zone it could not find and shows what it found nearest, never as an answer.
         known = "、".join(sorted({m.get("zone", "") for m in composer.docs_meta.values() if m.get("zone")}))
-        hits = bot.retriever.search(resolved.query, k=3)
+        hits = composer.retrieve(k=3)  # over everything; quoted from the versions they were cut from
         return composer.not_found(resolved.query, f"语料中没有关于「{'、'.join(scope.unknown_zones)}」的文档", hits,
                                   note=f"现有园区：{known}。可以在侧栏上传该园区的文档后再问。")
     several_zones = len(set(resolved.zones)) > 1

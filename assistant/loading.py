@@ -74,7 +74,7 @@ _DATE_SOURCE = re.compile(r"^\d{4}[-/年]\d{1,2}[-/月]\d{1,2}日?(\s+\d{1,2}:\d
 # never Chinese prose. Extend with ASSISTANT_WATERMARKS (comma-separated) for new sites.
 WATERMARKS = ["笔扫千军整理", "百事通范文网整理", "范文网整理", "本文来源于网络", "文章来源网络"]
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
-_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+_MD_IMAGE = re.compile(r"!\[\]\([^)\n]*\)")  # an e-paper's image leftover has no alt text: ![](…)
 # Pinyin that a repost site puts after a character: 區(qū), 園（yuán）. Tone marks make it pinyin, not an acronym.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN = re.compile(f"(?<=[{CJK}])[(（]\\s*[a-zü{_TONED}]*[{_TONED}][a-zü{_TONED}]*\\s*[)）]")
@@ -138,13 +138,13 @@ def _remove_watermarks(line: str) -> str:
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6}|>+)\s+")
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_EMPHASIS = re.compile(r"(\*\*)(?=\S)(.+?)(?<=\S)\1")  # not __: "__init__" is no emphasis
 
 
 def _unmark(line: str) -> str:
     """Markdown's own marks (# headings, > quotes, **bold**) are no text of the document."""
     line = _MD_HEADING.sub("", line)
-    return _MD_EMPHASIS.sub(r"\2", line) if "**" in line or "__" in line else line
+    return _MD_EMPHASIS.sub(r"\2", line) if "**" in line else line
 
 
 def is_table_row(line: str) -> bool:
