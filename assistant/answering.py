@@ -10,84 +10,20 @@ masked as X, the zone is not in the corpus, or the metadata field (a speaker) is
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
+from .answer import Answer, MetaFact, Note, Quote
 from .chunking import heading_level, sections, split_sentences
 from .conversation import Resolved, resolve_followup
 from .errors import QueryError
+from .indicators import ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, states_value
 from .intent import asks, asks_page_info, is_compare_wording, kind_of
 from .retrieval import Hit, check_query
+from .render import citation, sources as render_sources  # noqa: F401  (llm, summarize, compare: until typed)
 from .text import normalize, query_terms, squash, tokenize
 
-# Indicators users ask for by name. When the question names one, the answer must name the same one.
-METRICS = [
-    "地区生产总值", "营业收入", "税收收入", "一般公共预算收入", "财政总收入", "地方财政预算收入", "一般预算收入",
-    "进出口总额", "进出口额", "固定资产投资", "规模工业总产值", "规模以上工业总产值", "工业总产值", "工业增加值",
-    "规模工业增加值", "技工贸收入", "技工贸总收入", "社会消费品零售总额", "实际利用外资", "实际利用省外直接投资",
-    "研究与试验发展经费", "招商引资到位额", "高新技术企业", "瞪羚企业", "科技型中小企业", "上市企业", "市场主体",
-    "规划面积", "综合排名", "市场份额", "投资强度", "入区企业",
-]
-METRIC_ALIASES = {
-    "GDP": "地区生产总值", "gdp": "地区生产总值", "生产总值": "地区生产总值", "营收": "营业收入",
-    "研发经费": "研究与试验发展经费", "研发投入": "研究与试验发展经费", "高企": "高新技术企业",
-    "进出口": "进出口额", "固投": "固定资产投资", "规模工业产值": "规模工业总产值", "规上工业产值": "规模以上工业总产值",
-    "税收": "税收收入", "面积": "规划面积", "排名": "综合排名", "份额": "市场份额", "财政收入": "财政总收入",
-}
-# Which document forms count as the same indicator (an answer may use any of them).
-METRIC_FORMS = {
-    "进出口总额": ["进出口总额", "进出口额"],
-    "进出口额": ["进出口额", "进出口总额"],
-    "规模工业总产值": ["规模工业总产值", "规模以上工业总产值"],
-    "规模以上工业总产值": ["规模以上工业总产值", "规模工业总产值"],
-    "技工贸收入": ["技工贸收入", "技工贸总收入"],
-    "财政总收入": ["财政总收入", "一般公共预算收入", "财政收入"],
-    "综合排名": ["综合排名", "排名", "排第"],
-    "市场份额": ["市场份额", "份额"],
-    "规划面积": ["规划面积", "平方公里"],
-    "高新技术企业": ["高新技术企业", "高企"],
-}
-_NUM = re.compile(r"(\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(亿元|万元|亿|万|元|%|个百分点|平方公里|家|个|项|名|位|人|亩|倍|条|户|分之)"
-                  r"|(?<![\d.])(\d{1,2}|[一二三四五六七八九十两半]+)\s*年(?!\d)")  # "用时一年", not "2014年"
-_ANY_NUM = re.compile(r"\d")
-_MASKED = re.compile(r"(?<![A-Za-z])(X+|×+)\s*(亿元|万元|亿|万|%|个|家|位|名|项|倍)|第X")
 _CLAUSE = re.compile(r"[^,，;；:：、]+[,，;；:：、]?")
 _SENT_SPLIT_LIMIT = 160
-
-
-@dataclass
-class Quote:
-    text: str
-    doc: str
-    title: str
-    zone: str
-    section: str
-    start: int
-    end: int
-    speaker: str = ""
-    date: str = ""
-
-    def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k in
-                ("text", "doc", "title", "zone", "section", "start", "end")}
-
-
-@dataclass
-class Answer:
-    kind: str  # answer | summary | comparison | not_found
-    text: str
-    quotes: list[Quote] = field(default_factory=list)
-    query: str = ""
-    flags: list[str] = field(default_factory=list)
-    nearest: list[Quote] = field(default_factory=list)  # for not_found: what was found nearest
-    extras: dict = field(default_factory=dict)  # figures tables, chart data, model used
-
-    def to_dict(self) -> dict:
-        out = {"kind": self.kind, "answer": self.text, "quotes": [q.to_dict() for q in self.quotes]}
-        if self.flags:
-            out["flags"] = self.flags
-        if self.nearest:
-            out["nearest"] = [q.to_dict() for q in self.nearest]
-        return out
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -106,63 +42,6 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1] in " \n\t,，;；、:：":
         end -= 1
     return start, end
-
-
-def citation(q: Quote, n: int) -> str:
-    bits = [f"《{q.title}》" if q.title else q.doc]
-    who = " · ".join(x for x in (q.zone, q.speaker, q.date) if x)
-    if who:
-        bits.append(f"（{who}）")
-    if q.section:
-        bits.append(f" › {q.section}")
-    return f"[{n}] " + "".join(bits) + f" ｜ {q.doc} 第{q.start}–{q.end}字"
-
-
-def render_sources(quotes: list[Quote], start_at: int = 1) -> str:
-    lines = []
-    for i, q in enumerate(quotes, start_at):
-        body = q.text.replace("\n", " ")
-        lines.append(f"> 「{body}」  \n> {citation(q, i)}")
-    return "\n\n".join(lines)
-
-
-def metric_in(question: str) -> str | None:
-    q = normalize(question)
-    found = [m for m in METRICS if normalize(m) in q]
-    if found:
-        return max(found, key=len)
-    for alias, metric in sorted(METRIC_ALIASES.items(), key=lambda kv: -len(kv[0])):
-        if normalize(alias) in q:
-            return metric
-    return None
-
-
-def metric_forms(metric: str) -> list[str]:
-    return METRIC_FORMS.get(metric, [metric])
-
-
-_VALUE_AFTER = re.compile(r"[^\dXx×。；;，,]{0,10}?(?:\d[\d.]*|[Xx]+|×+)\s*(?:万亿|亿|万|千)?\s*(?:元|美元|平方公里|家|个|项|%|人|户|吨|亩)?"
-                          r"\s*(?:以上|左右|多|余)?")
-_VALUE_BEFORE = re.compile(r"(?:\d[\d.]*|[Xx]+|×+)\s*(?:万亿|亿|万|千)?\s*(?:元|美元|平方公里|家|个|项|%|人|户|吨|亩)?\s*$")
-_GOES_ON = ("同比", "增长", "比上年", "较上年", "较", "比", "年均")
-
-
-def states_value(body: str, forms: list[str]) -> bool:
-    """Whether a figure in `body` is the value of the indicator rather than part of a category named with it:
-    "营业收入358.26亿元、…" states it; "营业收入超30亿元高新技术企业数" names a kind of enterprise."""
-    for form in forms:
-        pos = body.find(form)
-        while pos >= 0:
-            if _VALUE_BEFORE.search(body[max(0, pos - 16):pos]):  # "50家高新技术企业", "143平方公里"
-                return True
-            after = body[pos + len(form):pos + len(form) + 40]
-            m = _VALUE_AFTER.match(after)
-            if m:
-                rest = after[m.end():]
-                if not rest or not re.match(r"[\u4e00-\u9fff]", rest) or rest.startswith(_GOES_ON):
-                    return True
-            pos = body.find(form, pos + 1)
-    return False
 
 
 @dataclass
@@ -307,33 +186,32 @@ class Composer:
         quotes = []
         if head_end:
             quotes.append(self.quote(doc, 0, head_end, "标题"))
-        parts = []
+        facts: list[MetaFact] = []
         asked = asks(query)
         if asks_page_info(query) and (meta.get("published") or meta.get("source")):
             # the page's own header line (发布时间 / 来源 / 作者), read into the metadata at ingest
-            if meta.get("published"):
-                parts.append(f"网页发布时间：**{_date_cn(meta['published'])}**（网页信息栏）")
-            if meta.get("source"):
-                parts.append(f"来源：**{meta['source']}**（网页信息栏）")
-            if meta.get("author"):
-                parts.append(f"作者：**{meta['author']}**（网页信息栏）")
+            for key, label, value in (("published", "网页发布时间", _date_cn(meta.get("published", ""))),
+                                      ("source", "来源", meta.get("source", "")),
+                                      ("author", "作者", meta.get("author", ""))):
+                if meta.get(key):
+                    facts.append(MetaFact(label, value, "网页信息栏"))
             asked = asked - {"who"} - ({"when"} if meta.get("published") else set())
         if "who" in asked:
             if not meta.get("speaker"):
                 return self.not_found(query, "文档没有写明讲话人或发文机关", quotes, masked=False,
                                       note=f"《{meta.get('title', doc)}》的标题和正文都没有写明是谁讲的。")
-            parts.append(f"讲话人/发文机关：**{meta['speaker']}**（文档元数据）")
+            facts.append(MetaFact("讲话人/发文机关", meta["speaker"]))
         if "when" in asked or re.search(r"(哪一?年)", query):
             when = meta.get("date") or (f"{meta['year']}年" if meta.get("year") else "")
             if when:
-                date_cn = _date_cn(when)
-                parts.append(f"时间：**{date_cn}**（文档元数据）")
+                facts.append(MetaFact("时间", _date_cn(when)))
         if meta.get("meeting") or meta.get("subtitle"):
-            parts.append(f"会议：**{meta.get('meeting') or meta.get('subtitle')}**（文档元数据）")
-        parts.append(f"文件：《{meta.get('title', doc)}》，类型：{meta.get('kind', '')}")
-        body = "\n".join(f"- {p}" for p in parts)
-        text_md = f"{body}\n\n**出处**\n\n{render_sources(quotes)}"
-        return Answer("answer", text_md, quotes, query)
+            facts.append(MetaFact("会议", meta.get("meeting") or meta.get("subtitle")))
+        facts.append(MetaFact("文件", f"《{meta.get('title', doc)}》，类型：{meta.get('kind', '')}"))
+        ans = Answer("answer", query=query, facts=facts)
+        for q in quotes:
+            ans.cite(q)
+        return ans
 
     def best_window(self, doc: str, start: int, end: int, terms: list[str], want_number: bool,
                     metric: str | None) -> tuple[int, int]:
@@ -406,14 +284,16 @@ class Composer:
                 if new_terms:
                     support.append(self.quote(other.doc, other.start, other.end, other.section))
                     break
-        quotes = [head] + [q for q in support if (q.start, q.end) != (head.start, head.end)]
-        note = ""
+        ans = Answer("answer", query=query)
+        ans.lead = [ans.cite(head)]
+        for q in support:
+            if (q.start, q.end) != (head.start, head.end):
+                ans.cite(q)
         plan_word = re.search(r"(力争|预期|目标|计划)", normalize(head.text))
         if want_number and plan_word and not re.search(r"(目标|计划|打算|力争|预期|准备|要|将)", query):
             # "有多少家…?" answered by "力争新增…15家": the only figure is a target; say so, in its own word
-            note = f"\n\n注意：这是目标，不是已实现的数字（原文“{plan_word.group(1)}”）。"
-        text_md = (f"**回答**：「{head.text}」[1]{note}\n\n**出处**\n\n" + render_sources(quotes))
-        return Answer("answer", text_md, quotes, query)
+            ans.notes.append(Note(f"注意：这是目标，不是已实现的数字（原文“{plan_word.group(1)}”）。", "target"))
+        return ans
 
     def compose_list(self, hits: list[Hit]) -> Answer | None:
         from .lists import find_list
@@ -422,11 +302,10 @@ class Composer:
         if not found:
             return None
         items, lead, doc = found
-        quotes = ([lead] if lead else []) + items
-        lines = [f"{i}. 「{q.text}」[{i + (1 if lead else 0)}]" for i, q in enumerate(items, 1)]
-        intro = f"「{lead.text}」[1]\n\n" if lead else "\n\n"
-        text_md = f"**回答**：{intro}" + "\n".join(lines) + "\n\n**出处**\n\n" + render_sources(quotes)
-        ans = Answer("answer", text_md, quotes, self.query)
+        ans = Answer("answer", query=self.query)
+        if lead:
+            ans.lead = [ans.cite(lead)]
+        ans.items = [ans.cite(q) for q in items]
         ans.extras["items"] = [q.text for q in items]
         return ans
 
@@ -448,23 +327,16 @@ class Composer:
         anchor = scored[0] if scored else (h.start, h.end)
         idx = spans.index(anchor) if anchor in spans else 0
         chosen = spans[idx: idx + 4]
-        quotes = [self.quote(h.doc, s, e, h.section) for s, e in chosen]
-        body = "".join(q.text for q in quotes)
-        text_md = f"**关于「{item}」，原文是这样说的**：\n\n「{body}」[1]\n\n**出处**\n\n" + render_sources(quotes)
-        return Answer("answer", text_md, quotes, self.query)
+        ans = Answer("answer", query=self.query, title=f"关于「{item}」，原文是这样说的")
+        ans.lead = [ans.cite(self.quote(h.doc, s, e, h.section)) for s, e in chosen]
+        return ans
 
     def not_found(self, query: str, reason: str, hits: list[Hit], nearest: list[Quote] | None = None,
                   masked: bool = False, note: str = "") -> Answer:
         if nearest is None:
             nearest = [self.quote(h.doc, h.start, h.end, h.section) for h in hits[:3]]
-        nearest = nearest[:3]
-        looked = "、".join(self.key_terms(query)[:6]) or query
-        lines = [f"**文档中没有找到答案。** {reason}。", "", f"查找的内容：{looked}"]
-        if note:
-            lines += ["", note]
-        if nearest:
-            lines += ["", "**最接近的段落（并不回答这个问题）：**", "", render_sources(nearest)]
-        return Answer("not_found", "\n".join(lines), [], query, nearest=nearest)
+        return Answer("not_found", query=query, reason=reason, looked_for=self.key_terms(query)[:6] or [query],
+                      notes=[Note(note)] if note else [], nearest=nearest[:3])
 
 
 def _date_cn(value: str) -> str:

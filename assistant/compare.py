@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .answering import Answer, Quote, _NUM, metric_forms, metric_in, render_sources
+from .answer import Answer, Cell, Note, Quote, Table
+from .indicators import NUM as _NUM, metric_forms, metric_in
 from .intent import asks
 from .text import SYNONYMS, normalize, tokenize
 
@@ -135,24 +136,18 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
     scope = comp.bot.retriever.select_docs(resolved.query)[1]
     base = _strip_zones(resolved.query, scope.mentions)
     zones = [all_docs[d].get("zone") or d for d in docs]
-    quotes: list[Quote] = []
-    rows: list[tuple[str, list[str]]] = []
+    ans = Answer("comparison", query=resolved.query)
+    rows: list[tuple[str, list[Cell]]] = []
     unnamed_notes: list[str] = []
 
-    def add(found) -> str:
+    def add(found) -> Cell:
         found = [found] if isinstance(found, Quote) else (found or [])
-        if not found:
-            return "未提及"
-        cells = []
-        for q in found:
-            quotes.append(q)
-            cells.append(f"「{q.text.replace(chr(10), ' ').replace('|', '｜')}」[{len(quotes)}]")
-        return " ／ ".join(cells)
+        return Cell([ans.cite(q) for q in found]) if found else Cell(value="未提及")
 
     if _META_ASPECT.search(base):
-        rows.append(("年份", [str(all_docs[d].get("year", "")) or "未写明" for d in docs]))
-        rows.append(("类型", [all_docs[d].get("kind", "") for d in docs]))
-        rows.append(("讲话人/发文机关", [all_docs[d].get("speaker", "") or "未写明" for d in docs]))
+        rows.append(("年份", [Cell(value=str(all_docs[d].get("year", "")) or "未写明") for d in docs]))
+        rows.append(("类型", [Cell(value=all_docs[d].get("kind", "")) for d in docs]))
+        rows.append(("讲话人/发文机关", [Cell(value=all_docs[d].get("speaker", "") or "未写明") for d in docs]))
         rows.append(("标题（原文）", [add(_meta_cell(comp, d)) for d in docs]))
     else:
         label, _ = aspect_of(base)
@@ -169,48 +164,54 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
                 quoted = normalize("".join(q.text for q in found))
                 said = [v for k in words for v in ASPECT_WORDS[k] if v not in words and normalize(v) in quoted]
                 if said:  # name only the words the table really quotes
-                    unnamed_notes.append(f"- {all_docs[d].get('zone') or d}的文件没有“{'、'.join(words)}”"
+                    unnamed_notes.append(f"{all_docs[d].get('zone') or d}的文件没有“{'、'.join(words)}”"
                                          f"这个说法，表中引用的是它讲{'、'.join(f'“{v}”' for v in said)}的句子。")
             rows.append((name, cells))
     missing = missing or []
     columns = zones + missing
-    rows = [(name, cells + ["语料中没有该园区"] * len(missing)) for name, cells in rows]
-    header = "| 方面 | " + " | ".join(columns) + " |\n|---|" + "---|" * len(columns)
-    table = "\n".join([header] + [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows])
-    notes = "\n".join(filter(None, [_observations(comp, docs, quotes, base), *unnamed_notes]))
-    lead = "**对比**：" + "、".join(columns)
+    rows = [(name, cells + [Cell(value="语料中没有该园区") for _ in missing]) for name, cells in rows]
+    ans.title = "、".join(columns)
     if missing:
-        lead += f"\n\n注意：语料中没有关于「{'、'.join(missing)}」的文档，无法比较该园区。"
+        ans.notes.append(Note(f"注意：语料中没有关于「{'、'.join(missing)}」的文档，无法比较该园区。", "warning"))
+    ans.tables.append(Table("", columns, rows, label="方面"))
+    quotes = list(ans.quotes)
     chart = chart_data(comp, quotes, prefer_growth=bool(re.search(r"(增长|增速|增幅)", base)))
-    if chart:
-        lead_rows = ["| 园区 | 指标 | 数值（统一单位） | 原文 |", "|---|---|---|---|"]
-        lead_rows += [f"| {c['zone']} | {c['indicator']} | {c['value']:g}{c['unit']} | 「{c['text']}」 |" for c in chart]
-        notes = "**数值（单位已统一）**\n\n" + "\n".join(lead_rows) + ("\n\n" + notes if notes else "")
-    flags: list[str] = []
+    if chart:  # the figures of the quotes above, in one unit (their clause as the original wording)
+        crow = [(c["zone"], [Cell(value=c["indicator"]), Cell(value=f"{c['value']:g}{c['unit']}"),
+                             Cell(value=f"「{c['text']}」")]) for c in chart]
+        ans.tables.append(Table("数值（单位已统一）", ["指标", "数值（统一单位）", "原文"], crow, label="园区"))
+    for point in _observations(comp, docs, quotes, base):
+        ans.notes.append(Note(point, "point"))
+    for note in unnamed_notes:
+        ans.notes.append(Note(note, "point"))
     if comp.bot.settings.llm and quotes:
         from .llm import llm_prose, shift_citations
 
         checked = llm_prose(comp, list(quotes), f"根据引文比较{'、'.join(zones)}在「{base}」上的异同，"
                                                  "指出共同点和不同点，注意各文件年份和类型不同。")
         if checked is None or not checked.quotes:
-            flags += ["llm_error"] if checked is None else checked.flags + ["llm_no_verified_quotes"]
-            notes += "\n\n（LLM 说明不可用或无法核对，以上为抽取式对比。）"
+            ans.flags += ["llm_error"] if checked is None else checked.flags + ["llm_no_verified_quotes"]
+            ans.notes.append(Note("（LLM 说明不可用或无法核对，以上为抽取式对比。）", "llm"))
         else:
-            prose = shift_citations(checked.text, len(quotes))
-            quotes.extend(checked.quotes)
-            notes = "**说明（LLM 撰写，引文已核对）**：" + prose + ("\n\n" + notes if notes else "")
-            flags += checked.flags
-    text = lead + "\n\n" + table + "\n\n" + notes + "\n\n**出处**\n\n" + render_sources(quotes)
-    ans = Answer("comparison", text, quotes, resolved.query)
-    ans.flags += flags
+            ans.prose = shift_citations(checked.text, len(ans.quotes))
+            ans.quotes.extend(checked.quotes)
+            ans.flags += checked.flags
     if comp.bot.settings.llm:
         ans.extras["model"] = comp.bot.settings.llm
     ans.extras["zones"] = zones
     ans.extras["missing_zones"] = missing
-    ans.extras["table"] = {"aspects": [r[0] for r in rows], "zones": columns, "cells": [r[1] for r in rows]}
+    ans.extras["table"] = {"aspects": [r[0] for r in rows], "zones": columns,
+                           "cells": [[render_cell(ans, c) for c in cells] for _, cells in rows]}
     if chart:
         ans.extras["chart"] = chart
     return ans
+
+
+def render_cell(ans: Answer, cell: Cell) -> str:
+    """A cell as plain text: its quotes 「…」[n], or its value."""
+    if cell.quotes:
+        return " ／ ".join(f"「{q.text}」[{ans.number(q)}]" for q in cell.quotes)
+    return cell.value
 
 
 def chart_data(comp, quotes: list[Quote], prefer_growth: bool = False) -> list[dict]:
@@ -236,7 +237,8 @@ def chart_data(comp, quotes: list[Quote], prefer_growth: bool = False) -> list[d
     return best if len({r["zone"] for r in best}) >= 2 else []
 
 
-def _observations(comp, docs: list[str], quotes: list[Quote], query: str) -> str:
+def _observations(comp, docs: list[str], quotes: list[Quote], query: str) -> list[str]:
+    """Plain sentences about the quotes: words they share, figures ranked in one unit, differing years."""
     lines = []
     by_doc: dict[str, list[Quote]] = {}
     for q in quotes:
@@ -246,14 +248,14 @@ def _observations(comp, docs: list[str], quotes: list[Quote], query: str) -> str
     if len(present) >= 2:
         shared = sorted(set.intersection(*present), key=len, reverse=True)[:6]
         if shared:
-            lines.append("- 共同点（各方引文都出现的词）：" + "、".join(shared))
+            lines.append("共同点（各方引文都出现的词）：" + "、".join(shared))
     chart = chart_data(comp, quotes, prefer_growth=bool(re.search(r"(增长|增速|增幅)", query)))
     if chart and len({c["value"] for c in chart}) > 1:
         ranked = sorted(chart, key=lambda c: -c["value"])
-        lines.append("- 数值对比（单位统一为" + ranked[0]["unit"] + "）：" +
+        lines.append("数值对比（单位统一为" + ranked[0]["unit"] + "）：" +
                      " ＞ ".join(f"{c['zone']}「{c['text']}」" for c in ranked))
     years = {d: (comp.meta(d).get("year"), comp.meta(d).get("kind")) for d in docs}
     if len({y for y, _ in years.values()}) > 1 or len({k for _, k in years.values()}) > 1:
-        lines.append("- 注意：各文件年份和类型不同（" + "；".join(
+        lines.append("注意：各文件年份和类型不同（" + "；".join(
             f"{comp.meta(d).get('zone', d)}：{y or '年份未写明'}年{k or ''}" for d, (y, k) in years.items()) + "），对比时请考虑时间差异。")
-    return "\n".join(lines)
+    return lines

@@ -151,11 +151,3 @@ def to_value(value: str, unit: str) -> tuple[float | None, str]:
     return v, unit
 
 
-def figures_table(figures: list[Figure]) -> str:
-    if not figures:
-        return ""
-    rows = ["| 指标 | 数值 | 增长 | 年份 | 性质 | 原文 |", "|---|---|---|---|---|---|"]
-    for f in figures:
-        value = f"{f.value}{f.unit}" if f.value else ""
-        rows.append(f"| {f.indicator} | {value} | {f.growth} | {f.year} | {f.kind} | 「{f.text.replace('|', '｜')}」 |")
-    return "\n".join(rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .answering import Answer, render_sources
+from .answer import Answer, Cell, Note, Section, Table
 from .chunking import heading_level, heading_text, sections, split_sentences
 from .text import cn_to_int, normalize, tokenize
 
@@ -117,7 +117,7 @@ def _llm_map_reduce(comp, quotes, title: str):
 
 def key_figures(text: str, n: int) -> list:
     """The n most telling figures, in document order: named indicators with amounts first."""
-    from .answering import METRICS
+    from .indicators import METRICS
     from .figures import extract_figures
 
     figs = extract_figures(text)
@@ -189,33 +189,26 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
                         best = (score, pos, pos + len(para))
                     pos += len(para) + 1
                 section_span = (best[1], best[2], "")
-    quotes = []
-    lines = []
     title = meta.get("title", doc)
     who = " · ".join(str(x) for x in (meta.get("zone"), meta.get("speaker"), meta.get("date") or meta.get("year"),
                                       meta.get("kind")) if x)
-    lines.append(f"**《{title}》**（{who}）")
+    ans = Answer("summary", query=query, title=f"《{title}》")
+    ans.extras["who"] = who
     used = 0
     if section_span:
         s, e, hd = section_span
         k = max_sents or {"short": 3, "medium": 6, "long": 12}[length]
         sents = central_sentences(text, s, e, k, set())
-        if hd:
-            lines.append(f"\n**{hd}**\n")
+        sec = Section(heading=hd)
         for s2, e2 in sents:
-            if used + (e2 - s2) > budget and quotes:
+            if used + (e2 - s2) > budget and ans.quotes:
                 break
-            quotes.append(comp.quote(doc, s2, e2, hd))
+            sec.quotes.append(ans.cite(comp.quote(doc, s2, e2, hd)))
             used += e2 - s2
-            lines.append(f"- 「{quotes[-1].text}」[{len(quotes)}]")
-        kind = "summary"
+        ans.sections.append(sec)
     else:
         if parts:
-            refs = []
-            for s0, e0, h in parts:
-                quotes.append(comp.quote(doc, s0, e0, h))
-                refs.append(f"「{quotes[-1].text}」[{len(quotes)}]")
-            lines.append("\n**结构**：" + "；".join(refs))
+            ans.items = [ans.cite(comp.quote(doc, s0, e0, h)) for s0, e0, h in parts]
         per_part = max_sents and max(1, max_sents // max(1, len(parts))) or {"short": 1, "medium": 4, "long": 8}[length]
         spans = []
         start0 = body_start(text)
@@ -242,18 +235,12 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
         for hd, sents in spans:
             if max_sents and n_body >= max_sents:
                 break  # the sentences asked for are given: no empty part headings after them
-            if hd:
-                lines.append(f"\n**{hd}**")
-            if subs.get(hd):
-                refs: list[str] = []
-                for s0, e0, h in subs[hd][:8]:
-                    if used + (e0 - s0) > budget:
-                        break
-                    quotes.append(comp.quote(doc, s0, e0, hd))
-                    used += len(quotes[-1].text)  # the key points count towards the budget
-                    refs.append(f"「{quotes[-1].text}」[{len(quotes)}]")
-                if refs:
-                    lines.append("- 要点：" + "；".join(refs))
+            sec = Section(heading=hd)
+            for s0, e0, h in subs.get(hd, [])[:8]:
+                if used + (e0 - s0) > budget:
+                    break
+                sec.points.append(ans.cite(comp.quote(doc, s0, e0, hd)))
+                used += len(sec.points[-1].text)  # the key points count towards the budget
             picked, part_used = [], 0
             for s2, e2 in sents:  # best first, within the part's share and the whole budget
                 size = e2 - s2
@@ -267,35 +254,30 @@ def summarize_doc(comp, doc: str, query: str = "", length: str | None = None) ->
                 part_used += size
                 used += size
                 n_body += 1
-            for s2, e2 in sorted(picked):
-                quotes.append(comp.quote(doc, s2, e2, hd))
-                lines.append(f"- 「{quotes[-1].text}」[{len(quotes)}]")
-        kind = "summary"
+            sec.quotes = [ans.cite(comp.quote(doc, s2, e2, hd)) for s2, e2 in sorted(picked)]
+            ans.sections.append(sec)
     figs = key_figures(text, {"short": 5, "medium": 8, "long": 15}[length])
     if figs:
-        rows = ["| 指标 | 数值 | 增长 | 年份 | 性质 | 原文 |", "|---|---|---|---|---|---|"]
+        rows = []
         for f in figs:
-            quotes.append(comp.quote(doc, f.start, f.end, "关键数据"))
+            q = ans.cite(comp.quote(doc, f.start, f.end, "关键数据"))
             value = f"{f.value}{f.unit}" if f.value else ""
-            rows.append(f"| {f.indicator} | {value} | {f.growth} | {f.year} | {f.kind} | 「{quotes[-1].text.replace('|', '｜')}」[{len(quotes)}] |")
-        lines.append("\n**关键数据**\n\n" + "\n".join(rows))
-    flags: list[str] = []
+            rows.append((f.indicator, [Cell(value=value), Cell(value=f.growth), Cell(value=str(f.year or "")),
+                                       Cell(value=f.kind), Cell([q])]))
+        ans.tables.append(Table("关键数据", ["数值", "增长", "年份", "性质", "原文"], rows, label="指标"))
     if comp.bot.settings.llm and not section_span:
-        llm_part = _llm_map_reduce(comp, quotes, title)
+        llm_part = _llm_map_reduce(comp, list(ans.quotes), title)
         if llm_part is None:
-            flags.append("llm_error")
-            lines.append("\n（LLM 摘要不可用，以上为抽取式摘要。）")
+            ans.flags.append("llm_error")
+            ans.notes.append(Note("（LLM 摘要不可用，以上为抽取式摘要。）", "llm"))
         else:
             from .llm import shift_citations
 
-            text_md, llm_quotes, llm_flags = llm_part
-            text_md = shift_citations(text_md, len(quotes))
-            quotes.extend(llm_quotes)
-            lines.append("\n" + text_md)
-            flags += llm_flags
-    lines.append("\n**出处**\n\n" + render_sources(quotes))
-    ans = Answer(kind, "\n".join(lines), quotes, query)
-    ans.flags += flags
+            prose, llm_quotes, llm_flags = llm_part
+            ans.prose = shift_citations(prose, len(ans.quotes))
+            for q in llm_quotes:
+                ans.quotes.append(q)
+            ans.flags += llm_flags
     if comp.bot.settings.llm:
         ans.extras["model"] = comp.bot.settings.llm
     ans.extras["figures"] = [f.to_dict() for f in figs]

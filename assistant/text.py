@@ -25,40 +25,14 @@ def _stopwords() -> set[str]:
 STOPWORDS = _stopwords()
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 
-# Paraphrases users type for the documents' own terms. Each key expands to the terms listed.
-SYNONYMS = {
-    "营收": ["营业收入"],
-    "收入": ["营业收入", "收入"],
-    "gdp": ["地区生产总值", "生产总值"],
-    "GDP": ["地区生产总值", "生产总值"],
-    "生产总值": ["地区生产总值"],
-    "研发": ["研究与试验发展", "研发"],
-    "研发经费": ["研究与试验发展经费", "研发经费"],
-    "r&d": ["研究与试验发展"],
-    "高企": ["高新技术企业"],
-    "规上": ["规模以上"],
-    "规工": ["规模工业"],
-    "规模工业产值": ["规模工业总产值", "工业总产值"],
-    "工业产值": ["工业总产值"],
-    "固投": ["固定资产投资"],
-    "财政收入": ["一般公共预算收入", "财政总收入", "财政收入"],
-    "税收": ["税收收入", "税收"],
-    "外资": ["利用外资", "外商投资", "外资"],
-    "外贸": ["进出口", "外贸"],
-    "面积": ["规划面积", "平方公里"],
-    "多大": ["平方公里"],
-    "占比": ["占", "比例", "份额"],
-    "份额": ["市场份额", "份额"],
-    "排名": ["排名", "排", "位"],
-    "第几": ["排名", "第"],
-    "增速": ["增长"],
-    "增幅": ["增长"],
-    "目标": ["目标", "预期目标", "力争"],
-    "企业数": ["企业", "家"],
-    "人才政策": ["人才新政", "人才"],
-    "招商": ["招商引资", "招商"],
-    "党建": ["党的建设", "党建", "从严治党"],
-}
+def _expansions() -> dict[str, list[str]]:
+    from .lexicon import section
+
+    return {k: list(v) for k, v in section("expansions").items()}
+
+
+# Paraphrases users type for the documents' own terms (lexicon: [expansions]). Each key adds the terms listed.
+SYNONYMS = _expansions()
 
 
 def jieba_module():

@@ -1,0 +1,59 @@
+"""Indicators and figures: which indicator a question names, the forms documents write it in, and whether a
+sentence states its value. The word lists are the lexicon's ([indicators], [figures])."""
+
+from __future__ import annotations
+
+import re
+
+from .lexicon import section, words
+from .text import normalize
+
+_TABLE: dict[str, dict] = section("indicators")
+METRICS: list[str] = list(_TABLE)
+METRIC_ALIASES: dict[str, str] = {a: name for name, e in _TABLE.items() for a in e.get("aliases", [])}
+METRIC_FORMS: dict[str, list[str]] = {name: list(e.get("forms", [name])) for name, e in _TABLE.items()}
+
+_alt = "|".join
+NUM = re.compile(r"(\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(" + _alt(map(re.escape, words("figures", "units"))) + ")"
+                 r"|(?<![\d.])(\d{1,2}|[一二三四五六七八九十两半]+)\s*年(?!\d)")  # "用时一年", not "2014年"
+ANY_NUM = re.compile(r"\d")
+MASKED = re.compile(r"(?<![A-Za-z])(X+|×+)\s*(" + _alt(map(re.escape, words("figures", "masked_units"))) + ")|第X")
+_VUNITS = _alt(map(re.escape, words("figures", "value_units")))
+_VALUE_AFTER = re.compile(r"[^\dXx×。；;，,]{0,10}?(?:\d[\d.]*|[Xx]+|×+)\s*(?:万亿|亿|万|千)?\s*(?:" + _VUNITS + r")?"
+                          r"\s*(?:以上|左右|多|余)?")
+_VALUE_BEFORE = re.compile(r"(?:\d[\d.]*|[Xx]+|×+)\s*(?:万亿|亿|万|千)?\s*(?:" + _VUNITS + r")?\s*$")
+_GOES_ON = tuple(words("figures", "goes_on"))
+
+
+def metric_in(question: str) -> str | None:
+    """The indicator a question names, by its name or by what users call it ("营收" -> 营业收入)."""
+    q = normalize(question)
+    found = [m for m in METRICS if normalize(m) in q]
+    if found:
+        return max(found, key=len)
+    for alias, metric in sorted(METRIC_ALIASES.items(), key=lambda kv: -len(kv[0])):
+        if normalize(alias) in q:
+            return metric
+    return None
+
+
+def metric_forms(metric: str) -> list[str]:
+    return METRIC_FORMS.get(metric, [metric])
+
+
+def states_value(body: str, forms: list[str]) -> bool:
+    """Whether a figure in `body` is the value of the indicator rather than part of a category named with it:
+    "营业收入358.26亿元、…" states it; "营业收入超30亿元高新技术企业数" names a kind of enterprise."""
+    for form in forms:
+        pos = body.find(form)
+        while pos >= 0:
+            if _VALUE_BEFORE.search(body[max(0, pos - 16):pos]):  # "50家高新技术企业", "143平方公里"
+                return True
+            after = body[pos + len(form):pos + len(form) + 40]
+            m = _VALUE_AFTER.match(after)
+            if m:
+                rest = after[m.end():]
+                if not rest or not re.match(r"[\u4e00-\u9fff]", rest) or rest.startswith(_GOES_ON):
+                    return True
+            pos = body.find(form, pos + 1)
+    return False
