@@ -13,11 +13,14 @@ import re
 from dataclasses import dataclass
 
 from .answer import Answer, MetaFact, Note, Quote
+from .answerability import conflicts, context_of, needs_of
 from .chunking import heading_level, sections, split_sentences
 from .conversation import Resolved, resolve_followup
 from .errors import QueryError
-from .indicators import ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, states_value
+from .indicators import (ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, names_indicator,
+                         states_value)
 from .intent import asks, asks_page_info, is_compare_wording, kind_of
+from .lexicon import words
 from .retrieval import Hit, check_query
 from .render import citation, sources as render_sources  # noqa: F401  (llm, summarize, compare: until typed)
 from .text import normalize, query_terms, squash, tokenize
@@ -148,6 +151,10 @@ class Composer:
     def compose(self) -> Answer:
         query = self.query
         kind = kind_of(query)
+        if asks_page_info(query):  # "网页上标的来源", whatever else the wording says ("那份要点")
+            ans = self.compose_document_fact(query)
+            if ans is not None:
+                return ans
         if kind == "summary" and self.resolved.rule != "item":
             from .summarize import summarize_request
 
@@ -174,7 +181,8 @@ class Composer:
                                                        None, self.resolved.docs or None)
         if not scope.docs and not self.resolved.docs:
             return None
-        doc = (self.resolved.docs or scope.docs)[0]
+        candidates = self.resolved.docs or scope.docs
+        doc = max(candidates, key=lambda d: (_label_overlap(query, self.meta(d)), -candidates.index(d)))
         meta = self.meta(doc)
         text = self.text(doc)
         head_end = 0
@@ -198,6 +206,12 @@ class Composer:
             asked = asked - {"who"} - ({"when"} if meta.get("published") else set())
         if "who" in asked:
             if not meta.get("speaker"):
+                # a news report says who spoke and who chaired in its text: answer from it, else decline
+                hits = self.retrieve(docs=[doc])
+                told = [h for h in hits[:3] if _ROLE_ACT.search(h.text)]
+                from_text = self.compose_fact(told) if told else None
+                if from_text is not None and from_text.kind != "not_found":
+                    return from_text
                 return self.not_found(query, "文档没有写明讲话人或发文机关", quotes, masked=False,
                                       note=f"《{meta.get('title', doc)}》的标题和正文都没有写明是谁讲的。")
             facts.append(MetaFact("讲话人/发文机关", meta["speaker"]))
@@ -249,17 +263,37 @@ class Composer:
             if metric:
                 body = normalize(self.text(s.doc)[s.start:s.end])
                 forms = [normalize(f) for f in metric_forms(metric)]
-                if not any(f in body for f in forms):
+                if not names_indicator(body, forms, query):
                     s.score -= 1.0
                 elif want_number and not states_value(body, forms):
                     s.score -= 0.5  # the indicator is named, but no figure of it is given
         sents.sort(key=lambda s: -s.score)
         if not sents:
             return self.not_found(query, "没有检索到相关段落", hits)
-        best = sents[0]
+        # Answerability: the best sentence that the question's year, result-or-target and quantity do not
+        # contradict; when every close candidate contradicts it, the documents do not hold the answer.
+        needs = needs_of(query, want_number)
+        best, rejected = None, None
+        for cand in sents[:6]:
+            if cand.score < sents[0].score - 0.5:
+                break
+            ws, we = self.best_window(cand.doc, cand.start, cand.end, terms, want_number, metric)
+            text = self.text(cand.doc)
+            fig = _NUM.search(text, ws, we)
+            ctx = context_of(text, cand.start, cand.end, cand.section, self.meta(cand.doc),
+                             focus=fig.start() if fig else None)
+            bad = conflicts(needs, ctx, text[ws:we])
+            if not bad:
+                best = cand
+                break
+            rejected = rejected or (cand, bad, ctx)
+        if best is None:
+            cand, bad, ctx = rejected
+            near = [self.quote(s.doc, s.start, s.end, s.section) for s in [cand] + [x for x in sents[:3] if x is not cand]]
+            return self.not_found(query, _conflict_reason(bad, needs, ctx), hits, nearest=near)
         nearest = [self.quote(s.doc, s.start, s.end, s.section) for s in sents[:3]]
         body = normalize(self.text(best.doc)[best.start:best.end])
-        if metric and not any(normalize(f) in body for f in metric_forms(metric)):
+        if metric and not names_indicator(body, [normalize(f) for f in metric_forms(metric)], query):
             return self.not_found(query, f"文档中没有提到「{metric}」", hits, nearest=nearest)
         coverage = best.score - (0.25 if want_number and _NUM.search(body) else 0) - 0.15 * best.hit_score
         if coverage < 0.34:
@@ -337,6 +371,28 @@ class Composer:
             nearest = [self.quote(h.doc, h.start, h.end, h.section) for h in hits[:3]]
         return Answer("not_found", query=query, reason=reason, looked_for=self.key_terms(query)[:6] or [query],
                       notes=[Note(note)] if note else [], nearest=nearest[:3])
+
+
+# "党工委书记刘建华出席会议并讲话": a role, a name, what the person did (not "总书记…重要讲话")
+_ROLE_ACT = re.compile("(?<!总)(" + "|".join(words("speakers", "roles")) + r")[\u4e00-\u9fff]{2,3}(同志)?[^。；，]{0,8}?("
+                       + "|".join(words("speakers", "acts")) + ")")
+
+
+def _label_overlap(query: str, meta: dict) -> int:
+    """How many of a document's label words (title, kind, meeting) a question uses: "务虚会上的那篇讲话"."""
+    labels = normalize(" ".join(str(meta.get(k, "")) for k in ("title", "kind", "meeting", "subtitle", "speaker")))
+    return sum(1 for t in query_terms(query) if len(t) >= 2 and t in labels)
+
+
+def _conflict_reason(bad: list[str], needs, ctx) -> str:
+    if "year" in bad:
+        asked = "、".join(f"{y}年" for y in needs.years)
+        return f"文档中没有{asked}的这项数字（最接近的段落说的是{ctx.year}年）"
+    if "target_for_result" in bad:
+        return "文档只给出了目标，没有实际完成的数字"
+    if "result_for_target" in bad:
+        return "文档只给出了已完成的数字，没有提出目标"
+    return "文档中没有给出所问的数值"
 
 
 def _date_cn(value: str) -> str:

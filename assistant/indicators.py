@@ -25,16 +25,32 @@ _VALUE_BEFORE = re.compile(r"(?:\d[\d.]*|[Xx]+|×+)\s*(?:万亿|亿|万|千)?\s*
 _GOES_ON = tuple(words("figures", "goes_on"))
 
 
+_MODIFIERS = sorted(words("figures", "indicator_modifiers"), key=len, reverse=True)
+
+
+def _bare(text: str, name: str) -> bool:
+    """`name` occurs in `text` without a modifier before it ("营业收入", not only "亩均营业收入")."""
+    pos = text.find(name)
+    while pos >= 0:
+        if not any(text[max(0, pos - len(m)):pos] == m for m in _MODIFIERS):
+            return True
+        pos = text.find(name, pos + 1)
+    return False
+
+
 def metric_in(question: str) -> str | None:
-    """The indicator a question names, by its name or by what users call it ("营收" -> 营业收入)."""
+    """The indicator a question names, by its name or by what users call it ("营收" -> 营业收入); the longest
+    name wins, and a name under a modifier ("亩均税收") is not the bare indicator ("税收收入")."""
     q = normalize(question)
-    found = [m for m in METRICS if normalize(m) in q]
-    if found:
-        return max(found, key=len)
-    for alias, metric in sorted(METRIC_ALIASES.items(), key=lambda kv: -len(kv[0])):
-        if normalize(alias) in q:
-            return metric
-    return None
+    names = [(normalize(m), m) for m in METRICS] + [(normalize(a), m) for a, m in METRIC_ALIASES.items()]
+    found = [(len(n), m) for n, m in names if n in q and _bare(q, n)]
+    return max(found)[1] if found else None
+
+
+def names_indicator(body: str, forms: list[str], question: str = "") -> bool:
+    """The sentence names the indicator itself, not a modified one ("亩均营业收入") the question did not ask."""
+    q = normalize(question)
+    return any(_bare(body, f) or (f in q and not _bare(q, f)) for f in forms if f in body)
 
 
 def metric_forms(metric: str) -> list[str]:

@@ -9,7 +9,8 @@ _LIST = re.compile(r"(哪[两三四五六七八九十]+[大个条项类种]|[两
 _COMPARE = re.compile(r"(比较|对比|相比|区别|异同|不同|共同点|相同|谁更|哪个更|谁的.*更|分别|各有|各自|这几个园区|这几份|这五份|这些园区|几份材料)")
 _QUANTITY = re.compile(r"(多少|几|多大|多高|多快|比例|占比|份额|排名|第几|增长了|增速|目标是|金额|规模)")
 _WHO = re.compile(r"(谁|哪位|什么人|讲话人|发言人|哪个机构|哪个部门|谁发)")
-_WHEN = re.compile(r"(何时|什么时候|哪天|哪一天|哪年|哪一年|日期|发布时间|讲话时间)")
+_WHEN = re.compile(r"(何时|什么时候|哪天|哪一天|哪年|哪一年|日期|发布时间|讲话时间|几号|几月|几日|哪月)")
+_DATE_ASK = re.compile(r"几(号|月份?|日)")  # "几号开的" asks a date, not a quantity
 
 
 def _words_re(section: str, key: str) -> re.Pattern:
@@ -42,7 +43,7 @@ def is_compare_wording(question: str) -> bool:
 def asks(question: str) -> set[str]:
     """The asked quantities: number, who, when."""
     out = set()
-    if _QUANTITY.search(question):
+    if _QUANTITY.search(_DATE_ASK.sub("", question)):
         out.add("number")
     if _WHO.search(question):
         out.add("who")

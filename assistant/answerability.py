@@ -1,0 +1,140 @@
+"""Answerability: does a candidate sentence answer the question? One decision over its features.
+
+Features of a question: the years it asks about, whether it asks for a result or a target, and what quantity
+(an amount, a count, a rate, a share). Features of a sentence: its year (said in the sentence, else its
+paragraph's lead, else its section's heading, else the document's reporting year for its kind of figure),
+whether its figure is a result or a target (its clause's words, else its paragraph's lead or section heading),
+and the units of its figures. A sentence that contradicts the question on any of these does not answer it, however
+well its words match: "2019年GDP" is not answered by 2020's, "实际完成" not by a 力争, "总投资多少" not by "30GW".
+The word lists are the lexicon's [answers].
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexicon import words
+from .text import fold, normalize
+
+
+def _rx(key: str) -> re.Pattern:
+    return re.compile("|".join(sorted((re.escape(normalize(w)) for w in words("answers", key)), key=len, reverse=True))
+                      or "$^")
+
+
+_TARGET_Q, _RESULT_Q = _rx("target_question"), _rx("result_question")
+_TARGET_M, _RESULT_M = _rx("target_markers"), _rx("result_markers")
+_TARGET_S, _RESULT_S = _rx("target_sections"), _rx("result_sections")
+_MEASURES = [(m, _rx(f"measure_{m}")) for m in ("rate", "share", "count", "money")]
+_UNITS = {m: "|".join(sorted(map(re.escape, words("answers", f"units_{m}")), key=len, reverse=True))
+          for m in ("rate", "share", "count", "money")}
+_FIGURE = {m: re.compile(r"(?:\d+(?:\.\d+)?|[Xx×]+)\s*(?:" + u + ")|[一二三四五六七八九十百千两半]+\s*(?:"
+                         + (r"亿|万" if m == "money" else u) + ")") for m, u in _UNITS.items()}  # not "三元" of 三元电池
+_FRACTION = re.compile("[一二三四五六七八九十]+分之[一二三四五六七八九十]+")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?![\d月]*月份?以来)")
+_CLAUSE_END = re.compile(r"[,，;；。！？]")
+
+
+@dataclass
+class Needs:
+    """What a question asks for."""
+
+    years: list[int] = field(default_factory=list)
+    wants: str | None = None  # "result" | "target" | None (either)
+    measure: str | None = None  # "rate" | "share" | "count" | "money" | None
+
+
+def needs_of(question: str, want_number: bool) -> Needs:
+    q = normalize(question)
+    years = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年?", q)]
+    wants = "target" if _TARGET_Q.search(q) else "result" if _RESULT_Q.search(q) else None
+    measure = None
+    if want_number:
+        measure = next((m for m, rx in _MEASURES if rx.search(q)), None)
+    return Needs(years, wants, measure)
+
+
+@dataclass
+class Context:
+    """What a sentence says about its figure: the year and whether it is a target or a result."""
+
+    year: int | None = None
+    year_from: str = ""  # sentence | paragraph | section | document
+    plan: bool | None = None  # True: a target; False: a result; None: cannot tell
+
+
+def _clause_around(text: str, pos: int) -> str:
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, pos)), default=0)
+    m = _CLAUSE_END.search(text, pos)
+    return text[start:m.end() if m else len(text)]
+
+
+def context_of(text: str, start: int, end: int, section: str, meta: dict, focus: int | None = None) -> Context:
+    """The year and the result/target of the sentence text[start:end]; `focus` is the offset of its figure."""
+    sent = normalize(fold(text[start:end]))
+    para_start = text.rfind("\n", 0, start) + 1
+    lead = normalize(fold(text[para_start:start]))
+    pos = para_start
+    for _ in range(12):  # a "——" line of a list: the paragraph that announced the list ("主要目标是:") leads it
+        if not text.startswith("——", pos):
+            break
+        prev_start = text.rfind("\n", 0, max(0, pos - 1)) + 1
+        if not text.startswith("——", prev_start):
+            lead = normalize(fold(text[prev_start:pos][-120:])) + lead
+            break
+        pos = prev_start
+    sec = normalize(fold(section))
+    ctx = Context()
+    years = [int(y) for y in _YEAR.findall(sent)]
+    if years:
+        ctx.year, ctx.year_from = years[0], "sentence"
+    else:
+        lead_years = [int(y) for y in _YEAR.findall(lead)]
+        sec_years = [int(y) for y in _YEAR.findall(sec)]
+        if lead_years:
+            ctx.year, ctx.year_from = lead_years[-1], "paragraph"
+        elif sec_years:
+            ctx.year, ctx.year_from = sec_years[-1], "section"
+    clause = normalize(fold(_clause_around(text[start:end], (focus or start) - start))) if focus else sent
+    if _TARGET_M.search(clause):
+        ctx.plan = True
+    elif _RESULT_M.search(clause):
+        ctx.plan = False
+    elif _TARGET_M.search(sent) and not _RESULT_M.search(sent):
+        ctx.plan = True
+    elif _TARGET_S.search(lead[-80:]) or (not _RESULT_S.search(sec) and _TARGET_S.search(sec)):
+        ctx.plan = True
+    elif _RESULT_S.search(sec) or _RESULT_M.search(sent):
+        ctx.plan = False
+    if ctx.year is None and meta.get("year") and ctx.plan is not None:
+        # a document reports on its year's plan and, in a speech or report early in the year, on the last year
+        y = int(meta["year"])
+        early = meta.get("kind") in ("讲话", "工作报告", "发言提纲", "新闻报道", "工作要点")
+        ctx.year = y if ctx.plan or not early else y - 1
+        ctx.year_from = "document"
+    return ctx
+
+
+def has_measure(span: str, measure: str | None) -> bool:
+    if measure is None:
+        return True
+    s = normalize(fold(span))
+    if measure == "share" and _FRACTION.search(s):
+        return True
+    return bool(_FIGURE[measure].search(s))
+
+
+def conflicts(needs: Needs, ctx: Context, span: str) -> list[str]:
+    """Why the sentence does not answer the question (empty when nothing contradicts it)."""
+    out = []
+    if needs.years and ctx.year is not None and ctx.year not in needs.years:
+        if ctx.year_from != "document" or len(needs.years) == 1:
+            out.append("year")
+    if needs.wants == "result" and ctx.plan is True:
+        out.append("target_for_result")
+    elif needs.wants == "target" and ctx.plan is False:
+        out.append("result_for_target")
+    if not has_measure(span, needs.measure):
+        out.append("measure")
+    return out
