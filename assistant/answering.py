@@ -188,7 +188,7 @@ class Composer:
         head_end = 0
         for para in sections(text)[:8]:
             line = text[para.start:para.end]
-            if len(line) > 80 or heading_level(line) or line.startswith(("同志们", "各位")):
+            if len(line) > 80 or heading_level(line) is not None or line.startswith(("同志们", "各位")):
                 break
             head_end = para.end
         quotes = []
@@ -451,7 +451,8 @@ def _all_docs(query: str) -> bool:
 
 
 def stream_answer(bot, question: str, history: list[dict], **filters):
-    """Yields the answer's Markdown in pieces; the LLM composer yields tokens as they arrive."""
+    """Yields the answer's Markdown in pieces (the LLM composer yields tokens as they arrive); returns the
+    Answer (`ans = yield from stream_answer(...)`)."""
     if bot.settings.llm:
         from .llm import llm_stream
 
@@ -459,10 +460,10 @@ def stream_answer(bot, question: str, history: list[dict], **filters):
         composer = Composer(bot, resolved, filters)
         routed = _route(composer, resolved)
         if routed is None:
-            yield from llm_stream(composer)
-            return
+            return (yield from llm_stream(composer))
         ans = routed
     else:
         ans = answer(bot, question, history, **filters)
     for piece in re.split(r"(?<=\n)", ans.text):
         yield piece
+    return ans

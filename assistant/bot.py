@@ -96,4 +96,4 @@ class Assistant:
     def stream(self, question: str, history: list[dict] | None = None, **filters):
         from .answering import stream_answer
 
-        yield from stream_answer(self, question, history or [], **filters)
+        return (yield from stream_answer(self, question, history or [], **filters))

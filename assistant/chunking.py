@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass
 
 MAX_CHARS = 400
-VERSION = 2  # part of every document hash: a new chunker re-chunks on the next ingest
+VERSION = 3  # part of every document hash: a new chunker re-chunks on the next ingest
 TARGET_CHARS = 300
 
 _CN_NUM = "一二三四五六七八九十"
 _HEADING_PATTERNS = [
-    (re.compile(f"^第[{_CN_NUM}]+(部分|章|篇)"), 1),
+    (re.compile(f"^第[{_CN_NUM}]+(部分|章|篇)"), 0),  # above 一、: a report's parts hold 一、二、三
+    (re.compile(f"^第[{_CN_NUM}]{{1,3}}[，,、：:](?=.{{2,40}}$)"), 1),  # "第一，客观看待成绩…" on a line of its own
     (re.compile(f"^[{_CN_NUM}]{{1,3}}、"), 1),
     (re.compile(r"^0\d$"), 1),
     (re.compile(f"^[(（][{_CN_NUM}]{{1,3}}[)）]"), 2),
@@ -109,8 +110,8 @@ def sections(text: str) -> list[_Para]:
             paras.append(_Para(start, end, tuple(h for _, h in stack)))
             continue
         else:
-            label = heading_text(line) if level else ""
-        if level:
+            label = heading_text(line) if level is not None else ""
+        if level is not None:
             stack = [(lv, h) for lv, h in stack if lv < level]
             stack.append((level, label))
         paras.append(_Para(start, end, tuple(h for _, h in stack)))

@@ -21,6 +21,11 @@ document), whitespace- and width-insensitively:
 Endpoint problems (HTTP errors, timeouts, refused connections, a missing langchain-openai) never raise: the
 extractive answer is returned with a note saying why, flagged "llm_error" (or "llm_not_installed").
 The API key is never put in any message.
+
+The result is a typed `Answer` (assistant/answer.py): the model's verified wording is `prose` (plain text citing
+[n]; any Markdown the model wrote is stripped, its words kept), the verified quotes are `quotes` (quote n is
+cited [n]), what the verification removed is said in `notes` (kind "llm"). This module writes no Markdown:
+the streamed text around the model's tokens comes from assistant/render.py.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from .answering import Answer, Quote, citation, render_sources
+from . import render
+from .answer import Answer, Note, Quote
 from .text import normalize, squash
 
 NOT_FOUND = "文档中没有找到答案"
 REMOVED = "〔已删除一处无法核对的引文〕"
 REMOVED_FIGURE = "〔已删除一处无法核对的表述〕"
+HIDDEN = "〔密钥已隐藏〕"  # what an API key in a message becomes
 INSTALL_HINT = "pip install -e '.[llm]'"
 SOURCES_BEGIN = "<<<资料开始>>>"
 SOURCES_END = "<<<资料结束>>>"
@@ -76,6 +83,12 @@ _INJECTION = re.compile(
     r"|系统提示词|system\s*prompt|ignore\s+(all\s+)?(the\s+)?(previous|above|prior|earlier)\s+(instructions|prompts?)",
     re.IGNORECASE,
 )
+# Markdown the model may write around its quotes: stripped from its prose, the words kept.
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()\s]*\)")  # [words](url), ![alt](url)
+_MD_TAG = re.compile(r"</?[A-Za-z][^<>]*>")  # <b>, <script …>, </div>
+_MD_LINE_START = re.compile(r"^[ \t]*(?:(?:#{1,6}(?=[ \t]|$)|>)[ \t]*)+|^[ \t]*[-*+][ \t]+")
+_MD_RULE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$|^[ \t]*[｜]?(?:[ \t]*:?-{3,}:?[ \t]*[｜]?)+[ \t]*$")
+_ANSWER_LABEL = re.compile(r"^\s*回答\s*[:：]\s*")
 _NOT_FOUND_RE = re.compile(r"(文档|资料|材料)中?(没有|未|并未|均未)(找到|提供|包含|提及|提到)(.{0,12})(答案|信息|内容|数据)")
 
 _MODELS: dict[tuple, object] = {}
@@ -118,8 +131,8 @@ def redact(text: str) -> str:
     for name in ("OPENAI_API_KEY", "DEEPSEEK_API_KEY", "DASHSCOPE_API_KEY", "ANTHROPIC_API_KEY"):
         key = os.environ.get(name, "")
         if len(key) >= 4 and key in text:
-            text = text.replace(key, "***")
-    return re.sub(r"\b(sk-[A-Za-z0-9_\-]{6,})", "sk-***", text)
+            text = text.replace(key, HIDDEN)
+    return re.sub(r"\b(sk-[A-Za-z0-9_\-]{6,})", HIDDEN, text)
 
 
 def _provider(spec: str) -> str | None:
@@ -297,7 +310,7 @@ class Checked:
     """The model's output after verification."""
 
     raw: str
-    text: str = ""  # the output, failed quotes replaced, citations renumbered 1..len(quotes)
+    text: str = ""  # plain prose: failed quotes replaced, citations renumbered 1..len(quotes), no Markdown
     quotes: list[Quote] = field(default_factory=list)
     labelled: list[tuple[int, Quote]] = field(default_factory=list)  # (the model's source number, quote)
     removed: int = 0
@@ -378,13 +391,30 @@ def verify(composer, hits: list, raw: str) -> Checked:
     quoted = "".join(squash(q.text) for q in out.quotes)
     system = squash(SYSTEM_PROMPT)
     for i, segment in prose:
-        pieces[i] = _clean_prose(segment, quoted, system, out)
-    out.text = "".join(pieces).strip()
+        pieces[i] = _clean_prose(plain(segment, line_start=i == 0), quoted, system, out)
+    out.text = _ANSWER_LABEL.sub("", "".join(pieces).strip())  # the renderer writes its own 回答 label
     lead = squash(_CITE_RE.sub("", raw))[:40]
     said_not_found = squash(NOT_FOUND) in squash(raw) or bool(_NOT_FOUND_RE.search(normalize(raw)))
     out.not_found = said_not_found and (not out.quotes or lead.lstrip("*#回答:：").startswith(
         ("文档中没有", "资料中没有", "没有找到", "文档中未", "资料中未")))
     return out
+
+
+def plain(text: str, line_start: bool = True) -> str:
+    """The model's own wording without Markdown marks: emphasis, code marks, links and images (their words
+    kept), HTML tags, headings, blockquotes, bullets, rules; a table's pipes made inert. `line_start`: the
+    text begins a line (a piece after a quote does not)."""
+    for mark in ("**", "__", "~~", "`"):  # marks the model wrote (input), removed
+        text = text.replace(mark, "")
+    text = _MD_TAG.sub("", _MD_LINK.sub(r"\1", text)).replace("|", "｜")
+    lines = []
+    for i, line in enumerate(text.split("\n")):
+        if i or line_start:
+            if _MD_RULE.match(line):
+                continue
+            line = _MD_LINE_START.sub("", line)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 PROMPT_RUN = 12  # this many characters of the system prompt in a row, in the model's own words, are a leak
@@ -418,10 +448,19 @@ def _clean_prose(segment: str, quoted: str, system: str, out: Checked) -> str:
 # ------------------------------------------------------------------------------------------ answers
 
 
-def _fallback(composer, spec: str, reason: str, flag: str) -> Answer:
+def _note(text: str) -> Note:
+    return Note(redact(text), "llm")
+
+
+def _fallback(composer, spec: str, reason: str, flag: str, interrupted: bool = False) -> Answer:
+    """The extractive answer, with a note saying why the model's is not shown."""
+    reason = redact(reason)
     ans = composer.compose()
-    ans.text = f"LLM 服务不可用（{reason}），以下为抽取式答案：\n\n{ans.text}"
+    state = "中断" if interrupted else "不可用"
+    ans.notes.insert(0, _note(f"LLM 服务{state}（{reason}），本回答为抽取式答案。"))
     ans.flags.append(flag)
+    if interrupted:
+        ans.flags.append("llm_interrupted")
     ans.extras["model"] = spec
     ans.extras["llm_error"] = reason
     return ans
@@ -429,6 +468,10 @@ def _fallback(composer, spec: str, reason: str, flag: str) -> Answer:
 
 def _notice(removed: int) -> str:
     return f"⚠️ 校验：已删除 {removed} 处无法在原文中核对的引文。" if removed else ""
+
+
+_PROSE_NOTICE = "⚠️ 校验：引文之外有无法核对的表述，已从最终答案中删除。"
+_INCOMPLETE_NOTICE = "⚠️ 模型的回答在传输中中断，只核对了已收到的部分。"
 
 
 def finish(composer, spec: str, hits: list, raw: str) -> Answer:
@@ -442,25 +485,24 @@ def _finish(composer, spec: str, hits: list, raw: str) -> tuple[Answer, Checked]
     if checked.not_found:
         ans = composer.not_found(query, "模型判断检索到的段落不包含问题所问的内容", hits,
                                  nearest=checked.quotes or None)
+        if checked.removed:
+            ans.notes.append(_note(_notice(checked.removed)))
     elif not checked.quotes:
         ans = composer.compose()
         why = (f"模型给出的 {checked.removed} 处引文都无法在原文中核对" if checked.removed
                else "模型的回答没有引用原文")
-        ans.text = f"⚠️ 校验：{why}，以下为抽取式答案：\n\n{ans.text}"
+        ans.notes.insert(0, _note(f"⚠️ 校验：{why}，本回答为抽取式答案。"))
         ans.flags.append("llm_no_verified_quotes")
     else:
-        body = checked.text
-        notice = _notice(checked.removed)
-        text = f"**回答**：{body}"
-        if notice:
-            text += f"\n\n{notice}"
-        text += "\n\n**出处**\n\n" + render_sources(checked.quotes)
-        ans = Answer("answer", text, checked.quotes, query)
+        ans = Answer("answer", query=query, prose=redact(checked.text), quotes=list(checked.quotes))
+        if checked.removed:
+            ans.notes.append(_note(_notice(checked.removed)))
+        if checked.figures_removed or checked.prompt_leak:
+            ans.notes.append(_note(_PROSE_NOTICE))
     for flag in checked.flags:
         if flag not in ans.flags:
             ans.flags.append(flag)
     ans.extras["model"] = spec
-    ans.text = redact(ans.text)
     return ans, checked
 
 
@@ -488,15 +530,6 @@ def llm_answer(composer) -> Answer:
         reason = describe_error(exc, settings.llm_timeout, base_url())
         return _fallback(composer, spec, reason, error.flag if error else "llm_error")
     return finish(composer, spec, hits, raw)
-
-
-def _stream_sources(labelled: list[tuple[int, Quote]]) -> str:
-    """The sources block numbered as the model cited them (the streamed text cannot be renumbered)."""
-    lines = []
-    for n, q in labelled:
-        body = q.text.replace("\n", " ")
-        lines.append(f"> 「{body}」  \n> {citation(q, n)}")
-    return "\n\n".join(lines)
 
 
 class _StreamGuard:
@@ -540,9 +573,12 @@ class _StreamGuard:
 
 
 def llm_stream(composer):
-    """Yield the answer's tokens as they arrive, then the verification notice and the sources.
+    """Yield the answer's tokens as they arrive, then the verification notices and the sources.
 
-    The verified Answer (the same one llm_answer would return) is left on `composer.last_answer`.
+    The model's tokens are yielded as they are; everything around them (the answer label, notices, the
+    sources block, a whole answer when nothing was streamed) is rendered by assistant/render.py from the
+    verified Answer, which (the same one llm_answer would return) is left on `composer.last_answer` and is
+    the generator's return value (`ans = yield from llm_stream(composer)`).
     """
     settings = composer.bot.settings
     spec = settings.llm
@@ -552,8 +588,8 @@ def llm_stream(composer):
         ans = composer.not_found(composer.query, "没有检索到相关段落", [])
         ans.extras["model"] = spec
         composer.last_answer = ans
-        yield ans.text
-        return
+        yield redact(render.stream_tail(ans, started=False))
+        return ans
     parts: list[str] = []
     started = False
     finished = False
@@ -569,55 +605,35 @@ def llm_stream(composer):
             shown = guard.feed(piece)
             if shown and not started:
                 started = True
-                yield "**回答**："
+                yield render.stream_head()
             if shown:
                 yield shown
         rest = guard.flush()
         if rest and not started:
             started = True
-            yield "**回答**："
+            yield render.stream_head()
         if rest:
             yield rest
         if guard.leaked and started:
-            yield "……"
+            yield render.stream_break()
         if not "".join(parts).strip():
             raise LLMUnavailable("响应中断，没有收到回答" if not finished else "模型返回了空回答")
     except Exception as exc:  # endpoint problems never reach the caller
         error = exc if isinstance(exc, LLMUnavailable) else None
         reason = describe_error(exc, settings.llm_timeout, base_url())
-        ans = _fallback(composer, spec, reason, error.flag if error else "llm_error")
-        if started:
-            ans.text = ans.text.replace("LLM 服务不可用", "LLM 服务中断", 1)
-            ans.flags.append("llm_interrupted")
+        ans = _fallback(composer, spec, reason, error.flag if error else "llm_error", interrupted=started)
         composer.last_answer = ans
-        yield ("\n\n" if started else "") + ans.text
-        return
+        yield redact(render.stream_tail(ans, None, started))
+        return ans
     raw = "".join(parts)
     ans, checked = _finish(composer, spec, hits, raw)
-    composer.last_answer = ans
-    tail = []
     if not finished:  # the stream ended without a finish reason: the connection dropped mid-answer
         ans.flags.append("llm_incomplete")
-        tail.append("⚠️ 模型的回答在传输中中断，以下只核对了已收到的部分。")
-    if ans.kind == "not_found":
-        if checked.removed:
-            tail.append(_notice(checked.removed))
-        if ans.nearest:
-            tail.append("**最接近的段落（并不回答这个问题）：**\n\n" + render_sources(ans.nearest))
-    elif "llm_no_verified_quotes" in ans.flags:
-        tail.append(ans.text)  # the warning and the extractive answer
-    else:
-        notes = []
-        if checked.removed:
-            notes.append(_notice(checked.removed))
-        if checked.figures_removed or checked.prompt_leak:
-            notes.append("⚠️ 校验：引文之外有无法核对的表述，已从最终答案中删除。")
-        if notes:
-            tail.append("\n".join(notes))
-        tail.append("**出处**\n\n" + _stream_sources(checked.labelled))
-    if not started:
-        tail = [ans.text]
-    yield ("\n\n" if started else "") + "\n\n".join(redact(t) for t in tail)
+        ans.notes.insert(0, _note(_INCOMPLETE_NOTICE))
+    composer.last_answer = ans
+    labelled = checked.labelled if ans.kind == "answer" and ans.prose else None
+    yield redact(render.stream_tail(ans, labelled, started))
+    return ans
 
 
 # ------------------------------------------------------------------------------------------ follow-ups
@@ -652,11 +668,6 @@ def condense(settings, history: list[dict], question: str, docs: dict | None = N
     if not reply or "\n" in reply or len(reply) > limit or is_instruction(reply):
         return rules()
     return reply
-
-
-__all__ = ["llm_answer", "llm_stream", "condense", "verify", "locate", "build_messages", "chat_model",
-           "reset_models", "LLMUnavailable", "SYSTEM_PROMPT", "NOT_FOUND", "REMOVED"]
-
 
 
 # ------------------------------------------------------------------------------------------ prose over quotes
@@ -700,7 +711,9 @@ def shift_citations(text: str, offset: int) -> str:
 def llm_summary(composer, parts: list[tuple[str, list]], doc_title: str) -> tuple[str, list, list[str]] | None:
     """Map-reduce: one verified paragraph per part, then one verified overview over the parts' quotes.
 
-    Returns (markdown, quotes, flags) or None when the model is unavailable or nothing verifies.
+    Returns (prose, quotes, flags) or None when the model is unavailable or nothing verifies. The prose is
+    plain text (an `Answer.prose`): the overview, then one paragraph per part, each led by its plain label
+    ("总体（LLM 撰写，引文已核对）：", "<heading>："), citing `quotes` as [1]..[n].
     """
     flags: list[str] = []
     mapped: list[tuple[str, Checked]] = []
@@ -722,7 +735,7 @@ def llm_summary(composer, parts: list[tuple[str, list]], doc_title: str) -> tupl
                 pooled.append(q)
     overview = llm_prose(composer, pooled, f"用原文引文写出《{doc_title}》全文的总体摘要，三到五句话。")
     quotes: list = []
-    lines = []
+    paragraphs = []
 
     def renumber(checked: Checked) -> str:
         text = checked.text
@@ -738,9 +751,14 @@ def llm_summary(composer, parts: list[tuple[str, list]], doc_title: str) -> tupl
                       text)
 
     if overview is not None and overview.quotes:
-        lines.append("**总体（LLM 撰写，引文已核对）**：" + renumber(overview))
+        paragraphs.append("总体（LLM 撰写，引文已核对）：" + renumber(overview))
     if overview is not None:
         flags += [f for f in overview.flags if f not in flags]
     for heading, checked in mapped:
-        lines.append(f"\n**{heading or '开场'}**：" + renumber(checked))
-    return "\n".join(lines), quotes, flags
+        paragraphs.append(f"{heading or '开场'}：" + renumber(checked))
+    return "\n\n".join(paragraphs), quotes, flags
+
+
+__all__ = ["llm_answer", "llm_stream", "condense", "verify", "locate", "build_messages", "chat_model",
+           "reset_models", "llm_prose", "llm_summary", "shift_citations", "plain", "Checked", "LLMUnavailable",
+           "SYSTEM_PROMPT", "NOT_FOUND", "REMOVED"]

@@ -165,7 +165,10 @@ def stream_tail(ans: Answer, labelled: list[tuple[int, Quote]] | None = None, st
         blocks = [n.text for n in ans.notes] + [nearest_block(ans.nearest)]
     elif labelled:
         blocks = [n.text for n in ans.notes] + ["**出处**\n\n" + numbered_sources(labelled)]
-    else:
-        blocks = [markdown(ans)]
+    else:  # another answer replaces what was streamed: first why (the LLM notes), then that answer
+        from dataclasses import replace
+
+        why = [n for n in ans.notes if n.kind == "llm"]
+        blocks = [n.text for n in why] + [markdown(replace(ans, notes=[n for n in ans.notes if n not in why]))]
     blocks = [b for b in blocks if b]
     return "\n\n" + "\n\n".join(blocks) if blocks else ""

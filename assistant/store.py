@@ -139,6 +139,13 @@ def embed_text(meta: dict, section: str, text: str) -> str:
     return fold(f"{head}\n{text}" if head else text)  # a traditional-character repost reads as simplified
 
 
+def _head(text: str) -> int:
+    """A passage's heading level for ranking: 0 when it opens with no heading; a report's parts (第一部分, level
+    0) count as top level (1) like 一、."""
+    level = heading_level(text.split("\n", 1)[0])
+    return 0 if level is None else max(1, level)
+
+
 def keyword_text(section: str, text: str) -> str:
     return f"{section}\n{text}" if section else text
 
@@ -555,7 +562,7 @@ class Store:
         metas = [
             {**{k: meta[k] for k in ("zone", "title", "speaker", "date", "year", "kind", "province") if k in meta},
              "doc": doc.name, "doc_hash": doc_hash, "section": p.section, "start": p.start, "end": p.end,
-             "idx": p.index, "head": heading_level(p.text.split("\n", 1)[0]) or 0,
+             "idx": p.index, "head": _head(p.text),
              "enum": enumeration_count(p.text)}
             for p in passages
         ]

@@ -41,12 +41,12 @@ def outline(text: str) -> list[tuple[int, int, int, str]]:
     for para in sections(text):
         line = text[para.start:para.end]
         lv = heading_level(line)
-        if lv is None and para.section and para.section[-1].startswith(("01 ", "02 ", "03 ", "04 ", "05 ")) \
+        if lv is None and para.section and re.match(r"0\d ", para.section[-1]) \
                 and line.strip() == para.section[-1][3:].strip():
-            lv = 1
-        if lv and re.fullmatch(r"0\d", line.strip()):
+            lv = 1  # the heading line after a part number ("01" / "坚持创新驱动")
+        if lv is not None and re.fullmatch(r"0\d", line.strip()):
             continue  # "01": the heading is the line after it
-        if lv:
+        if lv is not None:
             h = heading_text(line).rstrip("…")
             out.append((lv, para.start, para.start + len(h), h))
     return out
@@ -56,7 +56,7 @@ def body_start(text: str) -> int:
     """Where the body begins: after the title block (title, subtitle, speaker, date, "同志们:")."""
     pos = 0
     for line in text.split("\n")[:12]:
-        if len(line) > 60 or heading_level(line):
+        if len(line) > 60 or heading_level(line) is not None:
             break
         pos += len(line) + 1
         if line.startswith(("同志们", "各位")):

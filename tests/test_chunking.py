@@ -98,8 +98,10 @@ def test_section_path_of_a_list_item(chunked):
 @pytest.mark.parametrize("line, level", [
     ("一、总体要求", 1),
     ("十二、其他事项", 1),
-    ("第一部分 总体思路", 1),
-    ("第三章 保障措施", 1),
+    ("第一部分 总体思路", 0),  # a report's parts stand above 一、二、三
+    ("第三章 保障措施", 0),
+    ("第一，客观看待成绩，坚定加快发展的信心决心。", 1),  # a speech's 第一，… heading line
+    ("第一，要清醒认识当前形势。我们面临的机遇前所未有，挑战也前所未有，必须保持战略定力，抓住窗口期。", None),
     ("01", 1),
     ("(一)坚持大平台承载", 2),
     ("（一）坚持大平台承载", 2),
@@ -148,7 +150,13 @@ def test_heading_hierarchy_in_sections():
     assert [p for p in passages if "推进审批改革" in p.text][0].section == "一、总体要求 › （二）优化环境 › 1.审批改革"
 
 
-def test_part_heading_is_level_one():
+def test_parts_hold_their_numbered_headings():
+    text = "第一部分 2023年工作回顾\n一、经济运行稳中向好\n全年实现营业收入312.6亿元。\n第二部分 2024年工作安排\n一、做强主导产业\n加快建设新材料产业园。\n"
+    sections = [p.section for p in chunk(text) if "。" in p.text]
+    assert sections == ["第一部分 2023年工作回顾 › 一、经济运行稳中向好", "第二部分 2024年工作安排 › 一、做强主导产业"]
+
+
+def test_part_heading_is_top_level():
     text = "第一部分 总体思路\n坚持稳中求进。\n第二部分 重点任务\n加快转型发展。\n"
     passages = chunk(text)
     assert [(p.text, p.section) for p in passages] == [

@@ -25,8 +25,9 @@ from assistant.answering import Composer  # noqa: E402
 from assistant.bot import Assistant  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.conversation import resolve_followup  # noqa: E402
-from assistant.llm import (NOT_FOUND, REMOVED, SOURCES_BEGIN, SOURCES_END, SYSTEM_PROMPT, chat_model,  # noqa: E402
-                           condense, llm_answer, llm_stream, locate, reset_models, squash_map)
+from assistant.llm import (NOT_FOUND, REMOVED, REMOVED_FIGURE, SOURCES_BEGIN, SOURCES_END,  # noqa: E402
+                           SYSTEM_PROMPT, chat_model, condense, llm_answer, llm_prose, llm_stream, locate,
+                           reset_models, squash_map)
 from assistant.text import squash  # noqa: E402
 
 API_KEY = "sk-test-SECRET-key-0123456789"
@@ -128,6 +129,26 @@ def assert_offsets(bot, ans) -> None:
         assert doc_text(bot, q.doc)[q.start:q.end] == q.text
 
 
+def notes(ans) -> list[str]:
+    return [n.text for n in ans.notes]
+
+
+def llm_notes(ans) -> list[str]:
+    return [n.text for n in ans.notes if n.kind == "llm"]
+
+
+def assert_plain(prose: str) -> None:
+    """The model's wording as stored: no Markdown marks (the renderer writes those)."""
+    assert "**" not in prose and "__" not in prose and "`" not in prose
+    assert not re.search(r"(?m)^\s*(#{1,6}\s|>|[-*+]\s)", prose), prose
+    assert not re.search(r"\]\(|<[A-Za-z/]", prose), prose
+
+
+def extracted(ans) -> str:
+    """The extractive answer's evidence (what the fallback shows), as its quotes."""
+    return "".join(q.text for q in ans.quotes + ans.nearest)
+
+
 # ------------------------------------------------------------------------------------------ verified answers
 
 
@@ -143,15 +164,41 @@ def test_correct_quote_is_verified_with_exact_offsets(bot, server):
     assert squash(q.text) == squash(GOOD_SPACED)
     assert doc_text(bot, q.doc)[q.start:q.end] == q.text
     assert q.title == "长安高新区2020年工作总结" and q.zone == "长安高新区"
-    assert "358.26" in ans.text and "**出处**" in ans.text
-    assert "「" + GOOD_SPACED + "」[1]" in ans.text  # renumbered to the sources section
-    assert f"changan_2020.txt 第{q.start}–{q.end}字" in ans.text
+    assert ans.prose == "「" + GOOD_SPACED + "」[1]"  # renumbered to the citations: quote 1 is [1]
+    assert ans.notes == [] and ans.reason == "" and ans.nearest == []
+    assert_plain(ans.prose)
     assert_no_key(ans)
     request = server.last
     assert request["path"] == "/v1/chat/completions"
     assert request["body"]["model"] == "test-model"
     assert request["headers"]["authorization"] == f"Bearer {API_KEY}"
     assert not request["body"].get("stream")
+
+
+def test_answer_renders_through_render(bot, server):
+    """ans.text is render.markdown(ans): the prose under 回答, then the sources with their offsets."""
+    server.push(reply=lambda body: f"「{GOOD}」[{cite(body, GOOD)}]")
+    ans = ask(bot)
+    q = ans.quotes[0]
+    assert ans.text.startswith("**回答**：" + ans.prose)
+    assert "**出处**" in ans.text and f"changan_2020.txt 第{q.start}–{q.end}字" in ans.text
+    assert ans.to_dict()["prose"] == ans.prose and ans.to_dict()["answer"] == ans.text
+
+
+def test_markdown_in_the_reply_is_stripped_words_kept(bot, server):
+    def reply(body):
+        return (f"**回答**：\n## 营业收入\n> 「{GOOD}」[{cite(body, GOOD)}]\n- **税收**：「{TAX}」[{cite(body, TAX)}]\n"
+                "---\n详见[原文](http://127.0.0.1:9/x)![图](http://127.0.0.1:9/p.png)<b>说明</b>`完`")
+
+    server.push(reply=reply)
+    ans = ask(bot)
+    assert ans.kind == "answer" and ans.flags == [], (ans.flags, ans.prose)
+    assert_plain(ans.prose)
+    assert not ans.prose.startswith("回答")  # the renderer writes the label
+    for words in ("营业收入", f"「{GOOD}」[1]", "税收：", f"「{TAX}」[2]", "详见原文", "图", "说明", "完"):
+        assert words in ans.prose, (words, ans.prose)
+    assert "http" not in ans.prose and "|" not in ans.prose
+    assert [squash(q.text) for q in ans.quotes] == [squash(GOOD), squash(TAX)]
 
 
 def test_prompt_has_numbered_sources_and_rules(bot, server):
@@ -186,8 +233,9 @@ def test_fabricated_quote_is_removed_and_falls_back(bot, server):
     ans = ask(bot)
     assert "unverified_quote_removed" in ans.flags
     assert "llm_no_verified_quotes" in ans.flags
-    assert "500亿元" not in ans.text
-    assert "358.26" in ans.text  # the extractive answer
+    assert "500亿元" not in ans.text and "500亿元" not in ans.prose
+    assert "358.26" in extracted(ans)  # the extractive answer
+    assert llm_notes(ans)[0] == "⚠️ 校验：模型给出的 1 处引文都无法在原文中核对，本回答为抽取式答案。"
     assert all(squash("500亿元") not in squash(q.text) for q in ans.quotes)
     assert_offsets(bot, ans)
     assert_no_key(ans)
@@ -198,9 +246,9 @@ def test_good_and_fabricated_quotes(bot, server):
     ans = ask(bot)
     assert ans.kind == "answer"
     assert ans.flags == ["unverified_quote_removed"]
-    assert REMOVED in ans.text
-    assert "500亿元" not in ans.text
-    assert "已删除 1 处无法在原文中核对的引文" in ans.text
+    assert REMOVED in ans.prose
+    assert "500亿元" not in ans.prose and "500亿元" not in ans.text
+    assert llm_notes(ans) == ["⚠️ 校验：已删除 1 处无法在原文中核对的引文。"]
     assert [squash(q.text) for q in ans.quotes] == [squash(GOOD)]
     assert_offsets(bot, ans)
 
@@ -241,15 +289,18 @@ def test_model_says_not_found(bot, server):
     assert ans.quotes == []
     assert ans.nearest  # composer.not_found lists the nearest passages
     assert ans.extras["model"] == "openai:test-model"
-    assert "文档中没有找到答案" in ans.text
+    assert ans.reason == "模型判断检索到的段落不包含问题所问的内容"
+    assert ans.prose == ""
 
 
 def test_unquoted_figure_is_removed(bot, server):
     server.push(reply=lambda body: f"「{GOOD}」[{cite(body, GOOD)}]。另据统计，营业收入是999亿元。")
     ans = ask(bot)
     assert ans.kind == "answer"
-    assert "999" not in ans.text
+    assert "999" not in ans.prose and "999" not in ans.text
+    assert REMOVED_FIGURE in ans.prose
     assert "unverified_figure_removed" in ans.flags
+    assert llm_notes(ans) == ["⚠️ 校验：引文之外有无法核对的表述，已从最终答案中删除。"]
 
 
 # ------------------------------------------------------------------------------------------ endpoint failures
@@ -259,8 +310,9 @@ def test_http_500_falls_back_to_extractive(bot, server):
     server.push(status=500, message=f"upstream exploded ({API_KEY})")
     ans = ask(bot)
     assert "llm_error" in ans.flags
-    assert ans.text.startswith("LLM 服务不可用（HTTP 500），以下为抽取式答案：")
-    assert "358.26" in ans.text
+    assert llm_notes(ans)[0] == "LLM 服务不可用（HTTP 500），本回答为抽取式答案。"
+    assert ans.extras["llm_error"] == "HTTP 500" and ans.prose == ""
+    assert "358.26" in extracted(ans)
     assert len(server.requests) == 1  # max_retries=0
     assert_no_key(ans)
 
@@ -273,8 +325,9 @@ def test_timeout_falls_back_quickly(bot, server, monkeypatch):
     elapsed = time.monotonic() - t0
     assert elapsed < 3.5, elapsed
     assert "llm_error" in ans.flags
-    assert "超时" in ans.text and "以下为抽取式答案" in ans.text
-    assert "358.26" in ans.text
+    assert "超时" in ans.extras["llm_error"]
+    assert llm_notes(ans)[0] == f"LLM 服务不可用（{ans.extras['llm_error']}），本回答为抽取式答案。"
+    assert "358.26" in extracted(ans)
     assert_no_key(ans)
 
 
@@ -285,8 +338,9 @@ def test_unreachable_endpoint_falls_back(bot, monkeypatch):
     ans = ask(bot)
     assert time.monotonic() - t0 < 3
     assert "llm_error" in ans.flags
-    assert ans.text.startswith(f"LLM 服务不可用（无法连接 {url}），以下为抽取式答案：")
-    assert "358.26" in ans.text
+    assert ans.extras["llm_error"] == f"无法连接 {url}"
+    assert llm_notes(ans)[0] == f"LLM 服务不可用（无法连接 {url}），本回答为抽取式答案。"
+    assert "358.26" in extracted(ans)
     assert_no_key(ans)
 
 
@@ -294,7 +348,7 @@ def test_connection_closed_falls_back(bot, server):
     server.push(close=True)
     ans = ask(bot)
     assert "llm_error" in ans.flags
-    assert "LLM 服务不可用" in ans.text and "358.26" in ans.text
+    assert llm_notes(ans)[0].startswith("LLM 服务不可用（") and "358.26" in extracted(ans)
     assert_no_key(ans)
 
 
@@ -317,8 +371,8 @@ def test_missing_langchain_openai_names_the_install(bot, monkeypatch):
         reset_models()
         _forget_imported_providers()
     assert "llm_not_installed" in ans.flags
-    assert "未安装 langchain-openai" in ans.text and "pip install -e '.[llm]'" in ans.text
-    assert "358.26" in ans.text
+    assert "未安装 langchain-openai" in ans.extras["llm_error"] and "pip install -e '.[llm]'" in llm_notes(ans)[0]
+    assert "358.26" in extracted(ans)
 
 
 def test_chat_model_is_cached_per_spec_and_endpoint(bot, monkeypatch):
@@ -347,7 +401,15 @@ def test_spec_without_a_provider_uses_the_openai_client(bot, server):
 def test_stream_yields_tokens_then_sources(bot, server):
     server.push(reply=lambda body: f"「{GOOD}」[{cite(body, GOOD)}]")
     composer = make_composer(bot)
-    pieces = list(llm_stream(composer))
+    pieces = []
+    stream = llm_stream(composer)
+    while True:
+        try:
+            pieces.append(next(stream))
+        except StopIteration as done:
+            assert done.value is composer.last_answer  # the verified Answer is the generator's return value
+            break
+    assert all(isinstance(p, str) for p in pieces)
     assert server.last["body"]["stream"] is True
     assert len(pieces) > 5  # tokens arrive one by one
     joined = "".join(pieces)
@@ -382,26 +444,33 @@ def test_stream_fabricated_quote_triggers_final_notice(bot, server):
     assert joined.index(notice) > joined.index(FAKE)
     assert joined.index("**出处**") > joined.index(notice)
     ans = composer.last_answer  # …and is gone from the verified answer
-    assert "500亿元" not in ans.text and REMOVED in ans.text
+    assert "500亿元" not in ans.prose and REMOVED in ans.prose and "500亿元" not in ans.text
     assert ans.flags == ["unverified_quote_removed"]
+    assert llm_notes(ans) == [notice]
 
 
 def test_stream_only_fabricated_falls_back_after_the_tokens(bot, server):
     server.push(reply=lambda body: f"「{FAKE}」[{cite(body, GOOD)}]")
     composer = make_composer(bot)
     joined = "".join(llm_stream(composer))
-    assert "以下为抽取式答案" in joined and "358.26" in joined
-    assert "llm_no_verified_quotes" in composer.last_answer.flags
-    assert "500亿元" not in composer.last_answer.text
+    ans = composer.last_answer
+    notice = "⚠️ 校验：模型给出的 1 处引文都无法在原文中核对，本回答为抽取式答案。"
+    assert llm_notes(ans)[0] == notice
+    # after the tokens: why, then the whole extractive answer
+    assert joined.index(FAKE) < joined.index(notice) < joined.index("「" + GOOD + "」") < joined.index("**出处**")
+    assert "llm_no_verified_quotes" in ans.flags
+    assert "500亿元" not in ans.text and "358.26" in extracted(ans)
 
 
 def test_stream_http_500_falls_back(bot, server):
     server.push(status=500)
     composer = make_composer(bot)
     joined = "".join(llm_stream(composer))
-    assert joined.startswith("LLM 服务不可用（HTTP 500），以下为抽取式答案：")
-    assert "358.26" in joined
-    assert "llm_error" in composer.last_answer.flags
+    ans = composer.last_answer
+    assert joined == ans.text  # nothing was streamed: the fallback answer, rendered
+    assert "LLM 服务不可用（HTTP 500），本回答为抽取式答案。" in joined and "358.26" in joined
+    assert "llm_error" in ans.flags and "llm_interrupted" not in ans.flags
+    assert llm_notes(ans)[0] == "LLM 服务不可用（HTTP 500），本回答为抽取式答案。"
     assert API_KEY not in joined
 
 
@@ -414,6 +483,7 @@ def test_stream_timeout_falls_back(bot, server, monkeypatch):
     assert time.monotonic() - t0 < 3.5
     assert "超时" in joined and "358.26" in joined
     assert "llm_error" in composer.last_answer.flags
+    assert "超时" in composer.last_answer.extras["llm_error"]
 
 
 def test_stream_cut_mid_answer(bot, server):
@@ -427,6 +497,7 @@ def test_stream_cut_mid_answer(bot, server):
         assert squash(q.text) in squash(doc_text(bot, q.doc))
     assert "llm_incomplete" in ans.flags, (ans.flags, joined)
     assert "传输中中断" in joined
+    assert any("传输中中断" in n for n in llm_notes(ans))
     assert TAX not in joined  # the server never sent it
 
 
@@ -436,7 +507,9 @@ def test_stream_not_found(bot, server):
     joined = "".join(llm_stream(composer))
     assert joined.startswith("**回答**：" + NOT_FOUND)
     assert "最接近的段落" in joined
-    assert composer.last_answer.kind == "not_found"
+    ans = composer.last_answer
+    assert ans.kind == "not_found" and ans.nearest and ans.quotes == []
+    assert ans.reason == "模型判断检索到的段落不包含问题所问的内容"
 
 
 # ------------------------------------------------------------------------------------------ prompt injection
@@ -469,16 +542,16 @@ def test_injection_cannot_forge_the_delimiters(bot, server):
 def test_obeying_the_injection_without_a_quote_is_not_presented(bot, server):
     server.push(reply="营业收入是999亿元。")
     ans = ask(bot)
-    assert "999" not in ans.text
+    assert "999" not in ans.text and "999" not in ans.prose and not any("999" in n for n in notes(ans))
     assert "llm_no_verified_quotes" in ans.flags
-    assert "358.26" in ans.text
+    assert "358.26" in extracted(ans)
     assert_no_key(ans)
 
 
 def test_quoting_the_injection_sentence_is_removed(bot, server):
     server.push(reply=lambda body: f"「营业收入是999亿元」[{cite(body, INJECTION)}]")
     ans = ask(bot)
-    assert "999" not in ans.text
+    assert "999" not in ans.text and "999" not in ans.prose
     assert "unverified_quote_removed" in ans.flags and "injection_quote_removed" in ans.flags
     assert all("999" not in q.text for q in ans.quotes)
 
@@ -487,7 +560,7 @@ def test_injection_quote_next_to_a_good_quote(bot, server):
     server.push(reply=lambda body: f"「{GOOD}」[{cite(body, GOOD)}]，「{INJECTION}」[{cite(body, INJECTION)}]")
     ans = ask(bot)
     assert ans.kind == "answer"
-    assert "999" not in ans.text and REMOVED in ans.text
+    assert "999" not in ans.text and "999" not in ans.prose and REMOVED in ans.prose
     assert [squash(q.text) for q in ans.quotes] == [squash(GOOD)]
     assert "injection_quote_removed" in ans.flags
 
@@ -497,8 +570,9 @@ def test_prompt_leak_is_dropped(bot, server):
     server.push(reply=lambda body: f"{leak}\n「{GOOD}」[{cite(body, GOOD)}]")
     ans = ask(bot)
     assert ans.kind == "answer"
-    assert squash(leak) not in squash(ans.text)
+    assert squash(leak) not in squash(ans.text) and squash(leak) not in squash(ans.prose)
     assert "prompt_leak_removed" in ans.flags
+    assert ans.prose.endswith(f"「{GOOD}」[1]")
 
 
 # ------------------------------------------------------------------------------------------ through the Assistant
@@ -583,3 +657,29 @@ def test_a_quote_next_to_the_injection_is_still_accepted(bot, server):
     ans = ask(bot, "长安高新区企业服务通知讲了什么？")
     assert ans.kind == "answer" and ans.flags == [], ans.text
     assert_offsets(bot, ans)
+
+
+def test_the_llm_module_writes_no_markdown():
+    """Everything a user sees around the model's words is rendered by assistant/render.py."""
+    source = Path(llm_mod.__file__).read_text("utf-8")
+    for literal in ("**回答", "**出处", "**最接近", '"> ', "\\n> ", '"| ', "render_sources", "citation("):
+        assert literal not in source, literal
+
+
+def test_stream_tail_numbers_sources_as_the_model_cited_them(bot, server):
+    """A streamed reply cannot be renumbered: its sources keep the model's numbers; the Answer's are 1..n."""
+    from assistant import render
+
+    numbers = {}
+
+    def reply(body):
+        numbers["tax"], numbers["good"] = cite(body, TAX), cite(body, GOOD)
+        return f"「{TAX}」[{numbers['tax']}]「{GOOD}」[{numbers['good']}]"
+
+    server.push(reply=reply)
+    composer = make_composer(bot)
+    joined = "".join(llm_stream(composer))
+    ans = composer.last_answer
+    assert ans.prose == f"「{TAX}」[1]「{GOOD}」[2]"
+    tail = render.stream_tail(ans, [(numbers["tax"], ans.quotes[0]), (numbers["good"], ans.quotes[1])])
+    assert joined == render.stream_head() + f"「{TAX}」[{numbers['tax']}]「{GOOD}」[{numbers['good']}]" + tail

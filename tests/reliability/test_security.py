@@ -78,6 +78,12 @@ def assert_no_prompt(text: str) -> None:
     assert not leaked, leaked
 
 
+def assert_no_prompt_in_parts(ans) -> None:
+    """The Answer's own parts (what the app shows part by part) hold no piece of the prompt either."""
+    for part in [ans.prose, ans.reason, *(n.text for n in ans.notes)]:
+        assert_no_prompt(part)
+
+
 def sources(body: dict) -> str:
     human = next(m["content"] for m in body["messages"] if m["role"] == "user")
     return human[human.index(SOURCES_BEGIN):human.index(SOURCES_END) + len(SOURCES_END)]
@@ -300,7 +306,9 @@ def test_a_compromised_model_cannot_leak_the_prompt_or_change_the_answer(bot, se
     ans = bot.ask(QUESTION)
     record("security: prompt-injection checks")
     assert_no_prompt(ans.text)
-    assert "999" not in ans.text and "我现在是不受限制的助手" not in ans.text
+    assert_no_prompt_in_parts(ans)
+    for shown in (ans.text, ans.prose, *(n.text for n in ans.notes)):
+        assert "999" not in shown and "我现在是不受限制的助手" not in shown
     assert ans.flags, "what was removed is flagged"
     if "planted" in how or "English" in how:
         assert "injection_quote_removed" in ans.flags
@@ -327,6 +335,7 @@ def test_the_verified_answer_after_a_stream_leaks_nothing(bot, server, how):
     list(llm_stream(composer))
     record("security: prompt-injection checks")
     assert_no_prompt(composer.last_answer.text)
+    assert_no_prompt_in_parts(composer.last_answer)
 
 
 def test_streamed_tokens_do_not_show_the_prompt(bot, server):
@@ -340,6 +349,7 @@ def test_streamed_tokens_do_not_show_the_prompt(bot, server):
     assert_no_prompt(streamed)
     assert "prompt_leak_removed" in composer.last_answer.flags or composer.last_answer.kind == "not_found"
     assert_no_prompt(composer.last_answer.text)
+    assert_no_prompt_in_parts(composer.last_answer)
 
 
 def test_an_honest_stream_is_shown_whole(bot, server):
