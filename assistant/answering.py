@@ -25,6 +25,9 @@ from .retrieval import Hit, check_query
 from .render import citation, sources as render_sources  # noqa: F401  (llm, summarize, compare: until typed)
 from .text import normalize, query_terms, squash, tokenize
 
+# The share of the question's focus (its terms, weighted by length; a figure when one is asked) that the best
+# sentence must hold. Calibrated on dev.jsonl + dev2.jsonl: `assistant eval` prints the decline curve around it.
+ANSWERABLE = 0.34
 _CLAUSE = re.compile(r"[^,，;；:：、]+[,，;；:：、]?")
 _SENT_SPLIT_LIMIT = 160
 
@@ -296,8 +299,10 @@ class Composer:
         if metric and not names_indicator(body, [normalize(f) for f in metric_forms(metric)], query):
             return self.not_found(query, f"文档中没有提到「{metric}」", hits, nearest=nearest)
         coverage = best.score - (0.25 if want_number and _NUM.search(body) else 0) - 0.15 * best.hit_score
-        if coverage < 0.34:
-            return self.not_found(query, "检索到的段落不包含问题所问的内容", hits, nearest=nearest)
+        if coverage < ANSWERABLE:
+            declined = self.not_found(query, "检索到的段落不包含问题所问的内容", hits, nearest=nearest)
+            declined.extras["answerability"] = round(coverage, 3)
+            return declined
         s, e = self.best_window(best.doc, best.start, best.end, terms, want_number, metric)
         span = self.text(best.doc)[s:e]
         if want_number and _MASKED.search(span) and not _NUM.search(_MASKED.sub("", span)):
@@ -319,6 +324,7 @@ class Composer:
                     support.append(self.quote(other.doc, other.start, other.end, other.section))
                     break
         ans = Answer("answer", query=query)
+        ans.extras["answerability"] = round(coverage, 3)
         ans.lead = [ans.cite(head)]
         for q in support:
             if (q.start, q.end) != (head.start, head.end):

@@ -132,8 +132,11 @@ def score_answers(items: list[dict], ask, doc_text) -> dict:
                          any(squash(q["text"]) in squash(e) and len(squash(q["text"])) >= 8 for e in ev)
                          for q in quotes)
         docs_quoted = {q["doc"] for q in quotes}
+        missing = [k for k in kws if not keyword_in(k, d["answer"])]
         rows.append({"id": item["id"], "type": item.get("type"), "question": item["question"], "kind": d["kind"],
-                     "keywords_ok": kw_ok, "missing": [k for k in kws if not keyword_in(k, d["answer"])],
+                     "keywords_ok": kw_ok, "missing": missing,
+                     "keyword_recall": (1 - len(missing) / len(kws)) if kws else None,
+                     "answerability": ans.extras.get("answerability"),
                      "evidence_hit": ev_hit, "faithful": all(faithful), "quotes": quotes,
                      "all_docs_quoted": set(item_docs(item)) <= docs_quoted if item.get("type") == "compare" else None,
                      "answer": d["answer"]})
@@ -158,11 +161,32 @@ def score_answers(items: list[dict], ask, doc_text) -> dict:
     by_type = {}
     for t in sorted({r["type"] for r in rows}):
         rs = [r for r in rows if r["type"] == t]
-        by_type[t] = {"n": len(rs), "keywords": share(rs, "keywords_ok"), "evidence": share(rs, "evidence_hit")}
+        recalls = [r["keyword_recall"] for r in rs if r["keyword_recall"] is not None]
+        by_type[t] = {"n": len(rs), "keywords": share(rs, "keywords_ok"),
+                      "keyword_recall": sum(recalls) / len(recalls) if recalls else None,
+                      "evidence": share(rs, "evidence_hit")}
         if t == "compare":
             by_type[t]["all_zones_quoted"] = share(rs, "all_docs_quoted")
     summary["by_type"] = by_type
+    summary["decline_curve"] = decline_curve(rows)
     return {"summary": summary, "items": rows}
+
+
+def decline_curve(rows: list[dict], thresholds=(0.2, 0.25, 0.3, 0.34, 0.4, 0.45, 0.5, 0.6)) -> list[dict]:
+    """Declines vs false declines if the answerability threshold were t, over the items whose answer was decided
+    by it (a fact composed from a sentence; other declines — unknown zone, masked figure, contradicted year —
+    stay as they are)."""
+    curve = []
+    unans = [r for r in rows if r["type"] == "unanswerable"]
+    others = [r for r in rows if r["type"] != "unanswerable"]
+    for t in thresholds:
+        def declines(r):
+            a = r.get("answerability")
+            return (a < t) if a is not None else r["kind"] == "not_found"
+        curve.append({"threshold": t,
+                      "decline_accuracy": sum(map(declines, unans)) / len(unans) if unans else None,
+                      "false_decline_rate": sum(map(declines, others)) / len(others) if others else None})
+    return curve
 
 
 def run_eval(bot, path, answers: bool = True) -> dict:
@@ -184,11 +208,16 @@ def format_report(result: dict) -> str:
         a = result["answers"]["summary"]
         lines.append(f"Answers ({a['items']} items)")
         for k, v in a.items():
-            if k not in ("by_type", "items"):
+            if k not in ("by_type", "items", "decline_curve"):
                 lines.append(f"  {k:<40} {'-' if v is None else f'{v:.3f}'}")
+        lines.append("  by kind: keyword accuracy (all keywords) / keyword recall (share of keywords)")
         for t, v in a["by_type"].items():
             extra = "  ".join(f"{k} {'-' if x is None else f'{x:.2f}'}" for k, x in v.items() if k != "n")
             lines.append(f"    {t:<12} n={v['n']:<3} {extra}")
+        lines.append("  decline curve (answerability threshold: declines / false declines):")
+        for c in a.get("decline_curve", []):
+            fmt = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
+            lines.append(f"    t={c['threshold']:<5} {fmt(c['decline_accuracy'])} / {fmt(c['false_decline_rate'])}")
         bad = [x for x in result["answers"]["items"] if x["keywords_ok"] is False or
                (x["type"] == "unanswerable") != (x["kind"] == "not_found") or not x["faithful"]]
         if bad:

@@ -283,7 +283,7 @@ def main(argv=None) -> int:
             cols.append(("all", combined["project"]))
         sums = [c[1]["answers"]["summary"] for c in cols]
         print("\nAnswers of this project (extractive composer; the peers have no composer):\n")
-        metrics = [k for k in sums[0] if k not in ("by_type", "items")]
+        metrics = [k for k in sums[0] if k not in ("by_type", "items", "decline_curve")]
         arows = [["items"] + [str(a["items"]) for a in sums]]
         arows += [[k] + ["-" if a[k] is None else f"{a[k]:.3f}" for a in sums] for k in metrics]
         print(md_table(["metric"] + [c[0] for c in cols], arows))
