@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from .answer import Answer, MetaFact, Note, Quote
 from .answerability import conflicts, context_of, needs_of
 from .chunking import heading_level, sections, split_sentences
-from .conversation import Resolved, resolve_followup
-from .errors import QueryError
+from .conversation import Resolved  # noqa: F401  (a request may be a Resolved)
 from .indicators import (ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, names_indicator,
                          states_value)
-from .intent import asks, asks_page_info, is_compare_wording, kind_of
+from .intent import asks, asks_page_info, kind_of
 from .lexicon import words
-from .retrieval import Hit, check_query
+from .retrieval import Hit
 from .render import citation, sources as render_sources  # noqa: F401  (llm, summarize, compare: until typed)
 from .text import normalize, query_terms, squash, tokenize
 
@@ -62,14 +61,19 @@ class _Sent:
 
 
 class Composer:
-    """The extractive composer for one question."""
+    """The extractive composer for one request, and the context every composer (facts, lists, summaries,
+    comparisons, the LLM) works in: retrieval, the documents' text and metadata, quoting, declining.
 
-    def __init__(self, bot, resolved: Resolved, filters: dict) -> None:
-        self.bot = bot
+    `lib` is what it sees of the assistant (assistant.context.Library: retriever, store, settings), never the
+    Assistant; `resolved` is the planned Request (assistant.plan) or a conversation.Resolved."""
+
+    def __init__(self, lib, resolved, filters: dict | None = None) -> None:
+        self.lib = lib
+        self.bot = lib  # the name the composers' code uses for it
         self.resolved = resolved
         self.query = resolved.query
-        self.filters = filters
-        self.docs_meta = bot.store.documents()
+        self.filters = filters if filters is not None else dict(getattr(resolved, "filters", {}) or {})
+        self.docs_meta = lib.store.documents()
         self.versions: dict[str, str] = {}  # document -> the hash of the version its retrieved passages are of
 
     def text(self, doc: str) -> str:
@@ -150,6 +154,15 @@ class Composer:
         return score
 
     # ---------------------------------------------------------------------- composing
+
+    def unknown_zone(self) -> Answer:
+        """Scope is soft: no document is about the zone or names it, so the search ran over everything. The
+        answer says which zone it could not find and shows what it found nearest, never as an answer."""
+        zones = "、".join(self.resolved.unknown_zones)
+        known = "、".join(sorted({m.get("zone", "") for m in self.docs_meta.values() if m.get("zone")}))
+        hits = self.retrieve(k=3)  # over everything; quoted from the versions they were cut from
+        return self.not_found(self.query, f"语料中没有关于「{zones}」的文档", hits,
+                              note=f"现有园区：{known}。可以在侧栏上传该园区的文档后再问。")
 
     def compose(self) -> Answer:
         query = self.query
@@ -411,65 +424,9 @@ def _date_cn(value: str) -> str:
 # ------------------------------------------------------------------------------------------ entry points
 
 
-def _prepare(bot, question: str, history: list[dict]) -> Resolved:
-    question = check_query(question, limit=bot.settings.max_question_chars)
-    return resolve_followup(question, history, bot.store.documents())
+def _prepare(bot, question: str, history: list[dict]):
+    """The planned request for a question (tests and the LLM composer's callers use it directly)."""
+    from .plan import plan
 
-
-def _route(composer: "Composer", resolved: Resolved) -> Answer | None:
-    """The answers decided before composing: an unknown zone, or a comparison of several zones."""
-    bot = composer.bot
-    scope = bot.retriever.select_docs(resolved.query)[1]
-    if scope.unknown_zones and resolved.docs and is_compare_wording(resolved.query):
-        from .compare import compare_request
-
-        return compare_request(composer, resolved, missing=scope.unknown_zones)
-    if scope.unknown_zones and not resolved.docs:
-        # Scope is soft: no document is about the zone or names it, so the search ran over everything. The
-        # answer says which zone it could not find and shows what it found nearest, never as an answer.
-        known = "、".join(sorted({m.get("zone", "") for m in composer.docs_meta.values() if m.get("zone")}))
-        hits = composer.retrieve(k=3)  # over everything; quoted from the versions they were cut from
-        return composer.not_found(resolved.query, f"语料中没有关于「{'、'.join(scope.unknown_zones)}」的文档", hits,
-                                  note=f"现有园区：{known}。可以在侧栏上传该园区的文档后再问。")
-    several_zones = len(set(resolved.zones)) > 1
-    if several_zones or (is_compare_wording(resolved.query) and (len(set(scope.zones)) > 1 or _all_docs(resolved.query))):
-        from .compare import compare_request
-
-        return compare_request(composer, resolved)
-    return None
-
-
-def answer(bot, question: str, history: list[dict], **filters) -> Answer:
-    resolved = _prepare(bot, question, history)
-    composer = Composer(bot, resolved, filters)
-    routed = _route(composer, resolved)
-    if routed is not None:
-        return routed
-    if bot.settings.llm:
-        from .llm import llm_answer
-
-        return llm_answer(composer)
-    return composer.compose()
-
-
-def _all_docs(query: str) -> bool:
-    return bool(re.search(r"(这几个园区|这些园区|这五份|这几份|各园区|所有园区|五个园区|这些材料|这几篇|五份材料|各份)", query))
-
-
-def stream_answer(bot, question: str, history: list[dict], **filters):
-    """Yields the answer's Markdown in pieces (the LLM composer yields tokens as they arrive); returns the
-    Answer (`ans = yield from stream_answer(...)`)."""
-    if bot.settings.llm:
-        from .llm import llm_stream
-
-        resolved = _prepare(bot, question, history)
-        composer = Composer(bot, resolved, filters)
-        routed = _route(composer, resolved)
-        if routed is None:
-            return (yield from llm_stream(composer))
-        ans = routed
-    else:
-        ans = answer(bot, question, history, **filters)
-    for piece in re.split(r"(?<=\n)", ans.text):
-        yield piece
-    return ans
+    return plan(question, history, bot.store.documents(), mode="llm" if bot.settings.llm else "extractive",
+                max_chars=bot.settings.max_question_chars)

@@ -46,12 +46,59 @@ class Assistant:
 
     # -------------------------------------------------------------------------------- answers
 
-    def ask(self, question: str, history: list[dict] | None = None, **filters):
-        from .answering import answer
+    def mode_of(self, mode: str | None) -> str:
+        """"extractive" or "llm"; by default the LLM when one is configured (ASSISTANT_LLM)."""
+        from .errors import QueryError
 
-        return answer(self, question, history or [], **filters)
+        mode = mode or ("llm" if self.settings.llm else "extractive")
+        if mode not in ("extractive", "llm"):
+            raise QueryError(f"未知的回答方式 {mode!r}；可用: extractive, llm。")
+        if mode == "llm" and not self.settings.llm:
+            raise QueryError("没有配置 LLM（ASSISTANT_LLM），只能用抽取式回答 (mode=extractive)。")
+        return mode
 
-    def summarize(self, doc: str, length: str = "medium", request: str = ""):
+    def _composer(self, question: str, history: list[dict] | None, mode: str | None, filters: dict):
+        """Plan the question, and the composer for it over what it may see (no LLM in extractive mode)."""
+        from .answering import Composer
+        from .plan import plan
+
+        mode = self.mode_of(mode)
+        request = plan(question, history or [], self.store.documents(), mode=mode, filters=filters,
+                       max_chars=self.settings.max_question_chars)
+        return Composer(self._library(mode), request, filters), request
+
+    @staticmethod
+    def _decided(comp, request):
+        """The answers decided by the plan alone: a zone not in the corpus, a comparison."""
+        if request.kind == "not_in_corpus":
+            return comp.unknown_zone()
+        if request.kind == "compare":
+            from .compare import compare_request
+
+            ans = compare_request(comp, request, missing=request.unknown_zones)
+            if ans is not None:
+                return ans
+        return None
+
+    def ask(self, question: str, history: list[dict] | None = None, mode: str | None = None, **filters):
+        """Answer a question (with the conversation so far) as a typed Answer."""
+        comp, request = self._composer(question, history, mode, filters)
+        ans = self._decided(comp, request)
+        if ans is not None:
+            return ans
+        if request.mode == "llm":
+            from .llm import llm_answer
+
+            return llm_answer(comp)
+        return comp.compose()
+
+    def _library(self, mode: str | None):
+        from .context import Library
+
+        mode = self.mode_of(mode)
+        return Library(self.retriever, self.store, self.settings if mode == "llm" else self.settings.with_(llm=""))
+
+    def summarize(self, doc: str, length: str = "medium", request: str = "", mode: str | None = None):
         """Summary of one document, named by file name or loosely ("常德", "务虚会那篇")."""
         from .answering import Composer
         from .conversation import Resolved
@@ -61,13 +108,13 @@ class Assistant:
         if length not in BUDGETS:
             raise QueryError(f"未知的长度 {length!r}；可用: {', '.join(BUDGETS)}。")
         docs = self.documents()
-        comp = Composer(self, Resolved(request or doc), {})
+        comp = Composer(self._library(mode), Resolved(request or doc), {})
         name = doc if doc in docs else pick_document(comp, doc)
         if name is None or name not in docs:
             raise QueryError(f"找不到文档 {doc!r}。用 `assistant docs` 查看已有文档。")
         return summarize_doc(comp, name, request, length)
 
-    def compare(self, zones: list[str], aspect: str = ""):
+    def compare(self, zones: list[str], aspect: str = "", mode: str | None = None):
         """Side-by-side quotes for two or more zones (named loosely), on an aspect or an overview."""
         from .answering import Composer
         from .compare import compare_request
@@ -87,13 +134,25 @@ class Assistant:
             known = "、".join(sorted({m.get("zone", "") for m in docs_meta.values() if m.get("zone")}))
             raise QueryError(f"语料中没有这些园区: {'、'.join(zones)}。已有: {known}。")
         query = "和".join(zones) + (f"的{aspect}有什么不同?" if aspect else "有什么不同?")
-        comp = Composer(self, Resolved(query, docs=docs), {})
+        comp = Composer(self._library(mode), Resolved(query, docs=docs), {})
         ans = compare_request(comp, comp.resolved, missing=missing)
         if ans is None:
             raise QueryError("对比至少需要两个园区的文档。")
         return ans
 
-    def stream(self, question: str, history: list[dict] | None = None, **filters):
-        from .answering import stream_answer
+    def stream(self, question: str, history: list[dict] | None = None, mode: str | None = None, **filters):
+        """Yield the answer's Markdown in pieces (an LLM's tokens as they arrive); return the Answer
+        (`ans = yield from bot.stream(...)`)."""
+        import re
 
-        return (yield from stream_answer(self, question, history or [], **filters))
+        comp, request = self._composer(question, history, mode, filters)
+        ans = self._decided(comp, request)
+        if ans is None and request.mode == "llm":
+            from .llm import llm_stream
+
+            return (yield from llm_stream(comp))
+        if ans is None:
+            ans = comp.compose()
+        for piece in re.split(r"(?<=\n)", ans.text):
+            yield piece
+        return ans

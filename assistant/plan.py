@@ -1,0 +1,70 @@
+"""(question, history, options) -> a typed `Request`: what kind of answer, over which documents, about what.
+
+The planner reads the question once: it resolves a follow-up from the history into a self-contained query
+(conversation.py), finds the documents and zones it names (retrieval.resolve_scope: metadata first, then the
+documents' text, never a wall), and reads what is asked — the kind of answer, the indicator, the years, a result
+or a target, the quantity. Composers receive the Request and never re-read the question for these.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .answerability import needs_of
+from .conversation import State, resolve_followup
+from .indicators import metric_in
+from .intent import asks, asks_page_info, is_compare_wording, kind_of
+from .lexicon import words
+from .retrieval import check_query, resolve_scope
+
+MODES = ("extractive", "llm")
+_ALL_DOCS = re.compile("|".join(map(re.escape, words("intent", "all_documents"))) +
+                       r"|这?[两二三四五六七八九十几]+(份|篇|个园区|家园区|个开发区)")  # "这几份", "这三个园区"
+
+
+@dataclass
+class Request:
+    question: str  # as the user typed it
+    query: str  # self-contained: a follow-up rewritten with what it refers to
+    kind: str  # fact | list | summary | compare | document | item | not_in_corpus
+    docs: list[str] = field(default_factory=list)  # documents to stay in ([] = decide from the query)
+    zones: list[str] = field(default_factory=list)
+    unknown_zones: list[str] = field(default_factory=list)  # named, but no document is about them or names them
+    rule: str = "none"  # how a follow-up was resolved (metric, zone, year, item, more, inherit, none)
+    item: str = ""  # for an item reference ("第二条具体是什么?"): the item's text
+    indicator: str | None = None  # the indicator asked for (lexicon name)
+    years: list[int] = field(default_factory=list)
+    wants: str | None = None  # "result" | "target" | None
+    measure: str | None = None  # "amount" quantities: money | count | rate | share | None
+    page_info: bool = False  # asks when/where the page was published
+    mode: str = "extractive"  # or "llm"
+    filters: dict = field(default_factory=dict)  # hard filters the user set: zone, doc, year
+    state: State = field(default_factory=State)  # the conversation state after this question
+
+
+def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode: str = "extractive",
+         filters: dict | None = None, max_chars: int = 2000) -> Request:
+    question = check_query(question, limit=max_chars)
+    resolved = resolve_followup(question, history, docs_meta)
+    query = resolved.query
+    scope = resolve_scope(query, docs_meta)
+    want_number = "number" in asks(query)
+    needs = needs_of(query, want_number)
+    req = Request(question=question, query=query, kind=kind_of(query), docs=list(resolved.docs),
+                  zones=list(resolved.zones), unknown_zones=list(scope.unknown_zones), rule=resolved.rule,
+                  item=resolved.item, indicator=metric_in(query), years=needs.years, wants=needs.wants,
+                  measure=needs.measure, page_info=asks_page_info(query), mode=mode, filters=dict(filters or {}),
+                  state=resolved.state)
+    compare_wording = is_compare_wording(query)
+    if scope.unknown_zones and not resolved.docs:
+        req.kind = "not_in_corpus"
+    elif scope.unknown_zones and resolved.docs and compare_wording:
+        req.kind = "compare"
+    elif len(set(resolved.zones)) > 1 or (compare_wording and (len(set(scope.zones)) > 1 or _ALL_DOCS.search(query))):
+        req.kind = "compare"
+    elif req.page_info:
+        req.kind = "document"
+    elif resolved.rule == "item":
+        req.kind = "item"
+    return req
