@@ -6,10 +6,8 @@ read the previous Answer's parts (or, from a history of plain turns, its text as
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # render reads an Answer's parts; it needs no import of them at run time
-    from .answer import Answer, Cell, Quote, Table
+# Annotations name assistant.answer's types (Answer, Quote, Cell, Table); render reads their parts and imports
+# nothing of them, so that answer.py's `text` may call it without a circle.
 
 NOT_FOUND = "文档中没有找到答案。"
 
