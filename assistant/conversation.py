@@ -19,10 +19,14 @@ from dataclasses import dataclass, field
 from .lexicon import words
 from .text import cn_to_int
 
-_LEAD = re.compile(r"^(那么|那|那它的|它的|还有|再说说|再问一下|另外|然后|那这个|那该区的?|那他们的?)")
-_TAIL = re.compile(r"(呢|怎么样|如何|情况呢|又是多少|是多少呢)[?？。!！\s]*$")
-_ORDINAL = re.compile(r"第([一二三四五六七八九十\d]+)(点|条|项|个|部分|方面)")
-_QWORDS = re.compile(r"(是多少|有多少|多少|是什么|有哪些|哪些|哪几个|几个|是谁|谁|什么时候|何时|怎么说的?|多大|多高)")
+def _alt(key: str) -> str:
+    return "|".join(sorted(map(re.escape, words("followups", key)), key=len, reverse=True))
+
+
+_LEAD = re.compile(f"^({_alt('lead')})")
+_TAIL = re.compile(f"({_alt('tail')})[?？。!！\\s]*$")
+_ORDINAL = re.compile(f"第([一二三四五六七八九十\\d]+)({_alt('item_units')})")
+_QWORDS = re.compile(f"({_alt('question_words')})")
 # "这块", "这方面": the previous question's topic; "还有呢": more of the previous answer (lexicon: followups)
 _DEICTIC = re.compile("|".join(map(re.escape, words("followups", "topic_references"))) or "$^")
 _MORE = re.compile("^(" + "|".join(map(re.escape, words("followups", "more"))) + r")[呢吗么嘛?？。!！\s]*$")

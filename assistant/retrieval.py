@@ -19,15 +19,15 @@ from pydantic import ConfigDict
 
 from .errors import QueryError
 from .intent import asks, kind_of
+from .lexicon import words
 from .loading import ZONE_SUFFIXES
 from .metadata import file_stem, zone_mentions
 from .store import Store
 from .text import normalize, query_terms
 
 MAX_QUERY_CHARS = 2000
-_GENERIC = {"高新区", "经开区", "开发区", "新区", "园区", "工业园区", "全区", "我区"}
-_MEETING_WORDS = ["务虚会", "工作要点", "发言提纲", "经济工作会议", "工作会议", "动员会", "动员大会", "党工委",
-                  "工作总结", "工作计划", "讲话提纲", "政府工作报告"]
+_GENERIC = set(words("zones", "self_words")) | set(s for _, s in ZONE_SUFFIXES)
+_MEETING_WORDS = words("zones", "meeting_words")
 
 
 @dataclass
