@@ -34,6 +34,13 @@ _FIGURE = {m: re.compile(r"(?:\d+(?:\.\d+)?|[Xx×]+)\s*(?:" + u + ")|[一二三�
 _FRACTION = re.compile("[一二三四五六七八九十]+分之[一二三四五六七八九十]+")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?![\d月]*月份?以来)")
 _CLAUSE_END = re.compile(r"[,，;；。！？]")
+_EARLY_KINDS = set(words("answers", "early_kinds"))
+
+
+def target_word(text: str) -> str:
+    """The first target word of a text ("力争"), or ""."""
+    m = _TARGET_M.search(normalize(fold(text)))
+    return m.group() if m else ""
 
 
 @dataclass
@@ -110,7 +117,7 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
     if ctx.year is None and meta.get("year") and ctx.plan is not None:
         # a document reports on its year's plan and, in a speech or report early in the year, on the last year
         y = int(meta["year"])
-        early = meta.get("kind") in ("讲话", "工作报告", "发言提纲", "新闻报道", "工作要点")
+        early = meta.get("kind") in _EARLY_KINDS
         ctx.year = y if ctx.plan or not early else y - 1
         ctx.year_from = "document"
     return ctx

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 
 from .answer import Answer, MetaFact, Note, Quote
-from .answerability import conflicts, context_of, needs_of
+from .answerability import conflicts, context_of, has_measure, needs_of, target_word
 from .chunking import heading_level, sections, split_sentences
 from .conversation import Resolved  # noqa: F401  (a request may be a Resolved)
 from .indicators import (ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, names_indicator,
                          states_value)
-from .intent import asks, asks_page_info, kind_of
+from .intent import asks, asks_meeting, asks_page_info, kind_of
 from .lexicon import words
 from .retrieval import Hit
 from .render import citation, sources as render_sources  # noqa: F401  (llm, summarize, compare: until typed)
@@ -137,12 +137,12 @@ class Composer:
         score = got / weight
         if want_number and _NUM.search(body):
             score += 0.25
-            q = self.query
-            asks_rate = bool(re.search(r"(增长|增速|增幅|百分|比例|占比|份额|%)", q))
-            asks_target = bool(re.search(r"(目标|计划|打算|力争|预期)", q))
-            if not asks_rate and re.search(r"\d\s*(亿|万|元|平方公里|家)", body):
+            needs = needs_of(self.query, True)
+            asks_rate = needs.measure in ("rate", "share")
+            asks_target = needs.wants == "target"
+            if not asks_rate and (has_measure(body, "money") or has_measure(body, "count")):
                 score += 0.1  # "是多少" of an amount: the amount, not its growth rate
-            is_plan = bool(re.search(r"(目标|预期|力争)", body + lead))
+            is_plan = bool(target_word(body + lead))
             if not asks_target and is_plan:
                 score -= 0.15  # a plan is not a result
             elif asks_target and is_plan:
@@ -177,8 +177,7 @@ class Composer:
             return summarize_request(self, query)
         if self.resolved.rule == "item":
             return self.compose_item()
-        if ("who" in asks(query) or "when" in asks(query) or asks_page_info(query)
-                or re.search(r"(什么会|哪个会|哪次会|会议上)", query)):
+        if "who" in asks(query) or "when" in asks(query) or asks_page_info(query) or asks_meeting(query):
             ans = self.compose_document_fact(query)
             if ans is not None:
                 return ans
@@ -342,10 +341,10 @@ class Composer:
         for q in support:
             if (q.start, q.end) != (head.start, head.end):
                 ans.cite(q)
-        plan_word = re.search(r"(力争|预期|目标|计划)", normalize(head.text))
-        if want_number and plan_word and not re.search(r"(目标|计划|打算|力争|预期|准备|要|将)", query):
-            # "有多少家…?" answered by "力争新增…15家": the only figure is a target; say so, in its own word
-            ans.notes.append(Note(f"注意：这是目标，不是已实现的数字（原文“{plan_word.group(1)}”）。", "target"))
+        plan_word = target_word(head.text)
+        if want_number and plan_word and needs.wants != "target":
+            # "有多少…?" answered by "力争新增…15家": the only figure is a target; say so, in its own word
+            ans.notes.append(Note(f"注意：这是目标，不是已实现的数字（原文“{plan_word}”）。", "target"))
         return ans
 
     def compose_list(self, hits: list[Hit]) -> Answer | None:

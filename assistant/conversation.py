@@ -125,7 +125,7 @@ def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, di
     core = _strip(question)
     for mention in scope.mentions:
         core = core.replace(mention, "")
-    core = re.sub(r"^(的|那个|那边|这个)+", "", core.strip(" ,，的")).strip()
+    core = re.sub(f"^({_alt('fillers')})+", "", core.strip(" ,，的")).strip()
     new = State(zones=list(scope.zones), docs=list(scope.docs), question=question, years=years,
                 compare=len(scope.docs) > 1 or is_compare_wording(question))
     n = _ordinal(question)

@@ -22,6 +22,12 @@ _WHO = re.compile(_words("who"))
 _WHEN = re.compile(_words("when"))
 _DATE_ASK = re.compile(r"几(号|月份?|日)")  # "几号开的" asks a date, not a quantity
 _PUBLISHED = re.compile(_words("published"))
+_MEETING_Q = re.compile(_words("meeting_question"))
+
+
+def asks_meeting(question: str) -> bool:
+    """The question asks at which meeting a document was given ("在什么会上讲的")."""
+    return bool(_MEETING_Q.search(question))
 
 
 def asks_page_info(question: str) -> bool:

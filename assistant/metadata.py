@@ -34,11 +34,7 @@ _OPENING = 600  # characters of the body that say what a document is about
 _TERMINAL = "。！？!?；;"
 _SITE = "|".join(words("chrome", "site_words"))
 
-PROVINCES = [
-    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建", "江西",
-    "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃",
-    "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
-]
+PROVINCES = words("zones", "provinces")
 
 
 def normalize_zone(name: str) -> str:

@@ -18,7 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .errors import QueryError
-from .intent import asks, kind_of
+from .intent import asks, asks_meeting, kind_of
 from .lexicon import words
 from .loading import ZONE_SUFFIXES
 from .metadata import file_stem, zone_mentions
@@ -278,7 +278,7 @@ class HybridRetriever(BaseRetriever):
                 named.update(query_terms(m))
             terms = [t for t in terms if t not in named] or terms
         kind = kind_of(query)
-        about_document = bool(asks(query) & {"who", "when"} or re.search(r"(什么会|哪个会|哪次会|会议上)", query))
+        about_document = bool(asks(query) & {"who", "when"} or asks_meeting(query))
         kw = index.search(terms, n, docs=chosen)
         # Every document chosen: no filter on the dense side (a `$in` over hundreds of hashes costs Chroma
         # 30 ms; unfiltered, 1 ms). Passages outside the index (orphans, a version being written) are dropped
