@@ -7,7 +7,8 @@ from it on every question by replaying the user turns, so that a chain ("长治�
 Rules, each tested:
 - metric switch: "那它的税收收入呢?" keeps zone(s), document(s) and year, changes the metric;
 - zone switch: "那甘肃×高新区呢?" keeps the question and changes the zone (after a comparison, adds it);
-- item reference: "第一点具体是怎么说的?" refers to item N of the previous answer's list;
+- item reference: "第一点具体是怎么说的?" refers to item N of the previous answer's list (the `items` a turn
+  carries — `history_turn(answer)` — or, for a plain transcript, the items its text enumerates);
 - inheritance: a question that names no zone stays in the zone(s) of the conversation.
 """
 
@@ -111,7 +112,8 @@ def resolve_followup(question: str, history: list[dict], docs_meta: dict[str, di
             state = _step(turn.get("content", ""), state, last_answer, docs_meta).state
         elif turn.get("role") == "assistant":
             last_answer = turn.get("content", "")
-            items = list_items(last_answer)
+            # a turn kept by the app or the CLI carries its Answer's items; a plain transcript is read as text
+            items = list(turn.get("items") or []) or list_items(last_answer)
             if items:
                 state.last_list = items
     return _step(question, state, last_answer, docs_meta)
@@ -184,3 +186,15 @@ def _in_zone(question: str, zones: list[str]) -> str:
     if not zones or any(z in question for z in zones):
         return question
     return f"{'、'.join(zones)} {question}"
+
+
+def history_turn(answer) -> dict:
+    """The assistant turn to keep in a history: the answer's text, and its list items as typed parts, so that
+    "第二条具体是什么意思?" needs no parsing of the text."""
+    items = [q.text for q in getattr(answer, "items", [])] or [s.heading for s in getattr(answer, "sections", [])
+                                                               if s.heading]
+    turn = {"role": "assistant", "content": answer.text}
+    if items:
+        turn["items"] = items
+    return turn
+

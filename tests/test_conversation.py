@@ -65,3 +65,16 @@ def test_list_items_parsing():
     assert list_items("一是A。二是B。三是C。") == ["A", "B", "C"]
     assert list_items("1. 「甲」[1]\n2. 「乙」[2]") == ["甲」[1]", "乙」[2]"] or len(list_items("1. 甲\n2. 乙")) == 2
     assert list_items("没有列表") == []
+
+
+def test_item_reference_reads_the_typed_items_of_the_previous_answer():
+    from assistant.answer import Answer, Quote
+    from assistant.conversation import history_turn
+
+    ans = Answer("answer", query="丰城高新区的三大行动是什么?")
+    for text in ("实施项目攻坚行动", "实施招商引资行动", "实施营商环境提升行动"):
+        ans.items.append(ans.cite(Quote(text, "d.txt", "t", "丰城高新区", "", 0, len(text))))
+    hist = [{"role": "user", "content": "丰城高新区的三大行动是什么?"}, history_turn(ans)]
+    assert hist[1]["items"] == ["实施项目攻坚行动", "实施招商引资行动", "实施营商环境提升行动"]
+    r = resolve_followup("第二个具体是什么意思?", hist, DOCS)
+    assert r.rule == "item" and r.item == "实施招商引资行动"
