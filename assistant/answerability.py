@@ -35,6 +35,28 @@ _FRACTION = re.compile("[一二三四五六七八九十]+分之[一二三四五�
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?![\d月]*月份?以来)")
 _CLAUSE_END = re.compile(r"[,，;；。！？]")
 _EARLY_KINDS = set(words("answers", "early_kinds"))
+_MIDYEAR = _rx("midyear_titles")
+_PART = _rx("part_subjects")
+_DENOMINATOR = tuple(words("figures", "denominator_marks"))
+
+
+def part_figure(clause: str, indicator_forms: list[str], question: str) -> bool:
+    """Every clause that names the indicator states a part's figure ("三大主导产业…营业收入"), none the zone's."""
+    q = normalize(fold(question))
+    parts = whole = 0
+    for c in re.split(r"[，,；;、。：:]", normalize(fold(clause))):
+        for f in indicator_forms:
+            pos = c.find(f)
+            if pos >= 0:
+                if c[:pos].endswith(_DENOMINATOR):
+                    break  # "占园区营业收入的77.6%": a share of the indicator, no figure of it
+                m = _PART.search(c[:pos])
+                if m and m.group() not in q:
+                    parts += 1
+                else:
+                    whole += 1
+                break
+    return parts > 0 and whole == 0
 
 
 def target_word(text: str) -> str:
@@ -49,17 +71,16 @@ class Needs:
 
     years: list[int] = field(default_factory=list)
     wants: str | None = None  # "result" | "target" | None (either)
-    measure: str | None = None  # "rate" | "share" | "count" | "money" | None
+    measure: str | None = None  # the first quantity asked: "rate" | "share" | "count" | "money" | None
+    measures: list[str] = field(default_factory=list)  # every quantity asked ("多少亿？增长多少？": money, rate)
 
 
 def needs_of(question: str, want_number: bool) -> Needs:
     q = normalize(question)
     years = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年?", q)]
     wants = "target" if _TARGET_Q.search(q) else "result" if _RESULT_Q.search(q) else None
-    measure = None
-    if want_number:
-        measure = next((m for m, rx in _MEASURES if rx.search(q)), None)
-    return Needs(years, wants, measure)
+    measures = [m for m, rx in _MEASURES if rx.search(q)] if want_number else []
+    return Needs(years, wants, measures[0] if measures else None, measures)
 
 
 @dataclass
@@ -117,7 +138,9 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
     if ctx.year is None and meta.get("year") and ctx.plan is not None:
         # a document reports on its year's plan and, in a speech or report early in the year, on the last year
         y = int(meta["year"])
-        early = meta.get("kind") in _EARLY_KINDS
+        date = str(meta.get("date") or "")
+        early = (meta.get("kind") in _EARLY_KINDS and not _MIDYEAR.search(normalize(fold(str(meta.get("title", "")))))
+                 and not (len(date) >= 7 and int(date[5:7]) > 4))
         ctx.year = y if ctx.plan or not early else y - 1
         ctx.year_from = "document"
     return ctx
@@ -142,6 +165,6 @@ def conflicts(needs: Needs, ctx: Context, span: str) -> list[str]:
         out.append("target_for_result")
     elif needs.wants == "target" and ctx.plan is False:
         out.append("result_for_target")
-    if not has_measure(span, needs.measure):
+    if needs.measures and not any(has_measure(span, m) for m in needs.measures):
         out.append("measure")
     return out

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .answer import Answer, MetaFact, Note, Quote
-from .answerability import conflicts, context_of, has_measure, needs_of, target_word
+from .answerability import conflicts, context_of, has_measure, needs_of, part_figure, target_word
 from .chunking import heading_level, sections, split_sentences
 from .conversation import Resolved  # noqa: F401  (a request may be a Resolved)
 from .indicators import (ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, names_indicator,
@@ -280,6 +280,8 @@ class Composer:
                 forms = [normalize(f) for f in metric_forms(metric)]
                 if not names_indicator(body, forms, query):
                     s.score -= 1.0
+                elif part_figure(body, forms, query):
+                    s.score -= 0.3  # a part's figure ("主导产业实现营业收入…"), not the zone's
                 elif want_number and not states_value(body, forms):
                     s.score -= 0.5  # the indicator is named, but no figure of it is given
         sents.sort(key=lambda s: -s.score)
@@ -288,7 +290,7 @@ class Composer:
         # Answerability: the best sentence that the question's year, result-or-target and quantity do not
         # contradict; when every close candidate contradicts it, the documents do not hold the answer.
         needs = needs_of(query, want_number)
-        best, rejected = None, None
+        best, rejected, fallback = None, None, None
         for cand in sents[:6]:
             if cand.score < sents[0].score - 0.5:
                 break
@@ -297,11 +299,15 @@ class Composer:
             fig = _NUM.search(text, ws, we)
             ctx = context_of(text, cand.start, cand.end, cand.section, self.meta(cand.doc),
                              focus=fig.start() if fig else None)
-            bad = conflicts(needs, ctx, text[ws:we])
+            bad = conflicts(needs, ctx, text[cand.start:cand.end])
+            if not bad and ctx.plan and needs.wants is None and want_number and fallback is None:
+                fallback = cand  # "有多少?" prefers a result; a target answers only when no result does
+                continue
             if not bad:
                 best = cand
                 break
             rejected = rejected or (cand, bad, ctx)
+        best = best or fallback
         if best is None:
             cand, bad, ctx = rejected
             near = [self.quote(s.doc, s.start, s.end, s.section) for s in [cand] + [x for x in sents[:3] if x is not cand]]

@@ -28,11 +28,15 @@ _GOES_ON = tuple(words("figures", "goes_on"))
 _MODIFIERS = sorted(words("figures", "indicator_modifiers"), key=len, reverse=True)
 
 
+_DENOMINATOR = words("figures", "denominator_marks")
+
+
 def _bare(text: str, name: str) -> bool:
-    """`name` occurs in `text` without a modifier before it ("营业收入", not only "亩均营业收入")."""
+    """`name` occurs in `text` without a modifier before it ("营业收入", not only "亩均营业收入") and not as the
+    denominator of a share ("占营业收入的比重")."""
     pos = text.find(name)
     while pos >= 0:
-        if not any(text[max(0, pos - len(m)):pos] == m for m in _MODIFIERS):
+        if not any(text[max(0, pos - len(m)):pos] == m for m in _MODIFIERS + _DENOMINATOR):
             return True
         pos = text.find(name, pos + 1)
     return False
