@@ -1,5 +1,11 @@
 """园区助手 — the Streamlit UI. A thin layer: every answer, quote and citation comes from `assistant`.
 
+An answer is an `assistant.answer.Answer` and is shown from its typed parts (lead quotes, list items, summary
+sections, tables, metadata facts, notes, an LLM's prose, a not-found reason and nearest passages) with Streamlit
+elements; its Markdown (`Answer.text`) is only exported, never parsed. The app calls the library's public API
+only: `Assistant.ask / stream / summarize / compare` for answers (the routing is the library's), `documents /
+ingest / remove / ensure_corpus` for the corpus, `store.document_text` to show a quote in its context.
+
 Safety: document text is data. Whatever comes from a document (quotes, titles, sections, file names) is
 escaped for HTML and Markdown before it is shown, and nothing here uses `unsafe_allow_html`.
 
@@ -32,6 +38,7 @@ st.title("园区助手")
 question = st.chat_input("用中文提问，例如：长治高新区2017年营业收入是多少?", key="chat")
 
 from assistant import Assistant  # noqa: E402
+from assistant.answer import Answer, Cell, Quote, Table  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
 from assistant.loading import safe_name  # noqa: E402
@@ -68,10 +75,9 @@ def md(text) -> str:
     return re.sub(r"\s*\n\s*", " ", _MD_PUNCT.sub(r"\\\1", text))
 
 
-def inert(text: str) -> str:
-    """The library's own Markdown (bold, lists, tables) kept, but no HTML, images, links or formulas."""
-    text = no_autolink(text).replace("&", "&amp;").replace("<", "&lt;").replace("$", "\\$")
-    return text.replace("![", "!\\[").replace("](", "]\\(")
+def md_lines(text) -> str:
+    """Like md(), but line breaks kept (an LLM's paragraphs, a note of several lines)."""
+    return "  \n".join(md(line) for line in str(text or "").split("\n"))
 
 
 def inert_chars(piece: str) -> str:
@@ -80,45 +86,35 @@ def inert_chars(piece: str) -> str:
 
 
 def chip(n: int, quote=None, with_zone: bool = True) -> str:
+    """The citation [n] as a small badge (with the quote's zone when answers may come from several)."""
     label = f"{n} · {md(quote.zone)}" if quote is not None and with_zone and quote.zone else str(n)
     return f" :blue-badge[{label}]"
 
 
-def answer_body(ans) -> str:
-    """The answer's Markdown without its sources section (shown in the 来源 expander instead), made inert:
-    quoted document text escaped, each [n] turned into a citation chip."""
-    text = ans.text
-    for marker in ("\n\n**出处**", "\n**出处**", "\n\n**最接近的段落"):
-        cut = text.find(marker)
-        if cut >= 0:
-            text = text[:cut]
-    quotes = ans.quotes or ans.nearest
-    spans = sorted({q.text for q in quotes if q.text.strip()}, key=len, reverse=True)
-    parts = re.split("(" + "|".join(map(re.escape, spans)) + ")", text) if spans else [text]
-    with_zone = ans.kind != "summary"
+def quoted(ans: Answer, q: Quote, with_zone: bool = True) -> str:
+    """A quote as inert text in 「」, followed by its citation chip."""
+    n = ans.number(q)
+    return f"「{md(q.text)}」" + (chip(n, q, with_zone) if n else "")
 
-    def cite(m: re.Match) -> str:
-        n = int(m.group(1))
-        return chip(n, quotes[n - 1] if 0 < n <= len(quotes) else None, with_zone)
 
+def cited(ans: Answer, text: str, with_zone: bool = True) -> str:
+    """An LLM's wording made inert, each [n] that names a quote turned into its citation chip."""
     out = []
-    for i, part in enumerate(parts):
+    for i, part in enumerate(re.split(r"\[(\d{1,3})\]", text or "")):
         if i % 2:
-            out.append(md(part))
-            continue
-        part = re.sub(r"<br\s*/?>", "　", part)  # the library's line break inside a table cell
-        part = re.sub(r"(?m)^(\*\*[^*\n]{1,12}\*\*[：:])[ \t]*(1\. )", r"\1\n\n\2", part)  # a list after "**回答**："
-        out.append(re.sub(r"\[(\d{1,3})\]", cite, inert(part)))
-    return "".join(out).rstrip()
+            n = int(part)
+            out.append(chip(n, ans.quotes[n - 1], with_zone) if 0 < n <= len(ans.quotes) else md(f"[{part}]"))
+        else:
+            out.append(md_lines(part))
+    return "".join(out).strip()
 
 
-def stream_pieces(body: str):
-    """The answer in lines, for st.write_stream (a short pause per line; never more than 0.3 s in all)."""
-    pieces = re.split(r"(?<=\n)", body)
-    pause = min(0.015, 0.3 / max(1, len(pieces)))
-    for piece in pieces:
-        yield piece
-        time.sleep(pause)
+def same_query(question: str, query: str) -> bool:
+    """Whether the query searched is the question asked (up to spacing and end punctuation)."""
+    def norm(s: str) -> str:
+        return re.sub(r"[\s?？!！。.,，]+", "", s or "")
+
+    return norm(question) == norm(query)
 
 
 # ------------------------------------------------------------------------------------------ the assistant
@@ -199,38 +195,29 @@ def ingest_uploads(bot: Assistant, files: list[tuple[str, bytes]], progress=None
     return report
 
 
-class _Extractive:
-    """The same Assistant, with the LLM switched off for this question (the user chose 抽取式)."""
+def answer_request(bot: Assistant, request: dict, history: list[dict], filters: dict, mode: str) -> Answer:
+    """The Answer to a request: a question (`Assistant.ask`), or a shortcut's summary or comparison."""
+    action = request.get("action")
+    if action and action[0] == "summarize":
+        # the shortcut names the document and the length: the whole document, not a topic read from its wording
+        return bot.summarize(action[1], action[2], mode=mode)
+    if action and action[0] == "compare":
+        return bot.compare(list(action[1]), action[2], mode=mode)
+    return bot.ask(request["question"], history, mode=mode, **filters)
 
-    def __init__(self, bot: Assistant) -> None:
-        self._bot = bot
-        self.settings = bot.settings.with_(llm="")
 
-    def __getattr__(self, name):
-        return getattr(self._bot, name)
-
-
-def answer_llm_streamed(bot: Assistant, question: str, history: list[dict], filters: dict, box: dict):
-    """Tokens as the LLM sends them; the verified Answer is left in box["answer"].
-
-    Uses the library's routing (unknown zones and comparisons are answered without the model)."""
-    try:
-        from assistant.answering import Composer, _prepare, _route
-        from assistant.llm import llm_stream
-    except ImportError:  # the library moved these: answer without token streaming
-        box["answer"] = ans = bot.ask(question, history, **filters)
-        yield from stream_pieces(answer_body(ans))
-        return
-    resolved = _prepare(bot, question, history)
-    composer = Composer(bot, resolved, filters)
-    routed = _route(composer, resolved)
-    if routed is not None:
-        box["answer"] = routed
-        yield from stream_pieces(answer_body(routed))
-        return
-    for piece in llm_stream(composer):
-        yield inert_chars(piece)
-    box["answer"] = composer.last_answer
+def answer_streamed(bot: Assistant, question: str, history: list[dict], filters: dict, box: dict):
+    """The pieces of `Assistant.stream` in LLM mode (the model's tokens as they come), made inert, for
+    st.write_stream. The stream's return value, the verified Answer, is left in box["answer"]."""
+    pieces = bot.stream(question, history, mode="llm", **filters)
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as done:
+            box["answer"] = done.value
+            return
+        if piece:
+            yield inert_chars(piece)
 
 
 # ------------------------------------------------------------------------------------------ views
@@ -245,42 +232,56 @@ def when(meta: dict) -> str:
     return str(meta.get("date") or meta.get("year") or "")
 
 
-def context_markdown(bot: Assistant, q) -> str:
-    """The quoted span highlighted inside its surrounding text."""
+def context_markdown(bot: Assistant, q: Quote, color: str = "yellow") -> str:
+    """The quoted span highlighted inside its surrounding text, if the document still holds it there."""
     try:
         full = bot.store.document_text(q.doc)
     except AssistantError:
         full = ""
     if full[q.start:q.end] != q.text:  # the document was removed or replaced since
-        return f"> :yellow-background[{md(q.text)}]"
+        return f"> :{color}-background[{md(q.text)}]  \n> :gray[（文档已删除或已替换，无法显示上下文）]"
     before = full[max(0, q.start - CONTEXT_CHARS):q.start]
     after = full[q.end:q.end + CONTEXT_CHARS]
     lead = "…" if q.start > CONTEXT_CHARS else ""
     tail = "…" if q.end + CONTEXT_CHARS < len(full) else ""
-    return f"> {lead}{md(before)}:yellow-background[**{md(q.text)}**]{md(after)}{tail}"
+    return f"> {lead}{md(before)}:{color}-background[**{md(q.text)}**]{md(after)}{tail}"
 
 
-def show_sources(bot: Assistant, quotes, docs: dict, nearest: bool) -> None:
-    label = f"最接近的段落（{len(quotes)}，并不回答这个问题）" if nearest else f"来源（{len(quotes)}）"
-    with st.expander(label, icon=":material/search:" if nearest else ":material/format_quote:"):
-        for i, q in enumerate(quotes, 1):
-            meta = docs.get(q.doc, {})
-            bits = [q.zone or meta.get("zone", ""), q.speaker or meta.get("speaker", ""), q.date or when(meta)]
-            who = " · ".join(md(b) for b in bits if b) or "—"
-            section = md(q.section) if q.section else "（开头）"
-            st.markdown(f"**{i}. 《{md(q.title or meta.get('title') or q.doc)}》**  \n"
-                        f":gray[{who}]  \n"
-                        f":gray[章节：{section} ｜ {md(q.doc)} 第{q.start}–{q.end}字]\n\n"
-                        + context_markdown(bot, q))
+def source_markdown(bot: Assistant, q: Quote, n: int, docs: dict, nearest: bool = False) -> str:
+    """One source: its number (the chip that cites it), title, zone · speaker · date, section, file and
+    offsets, then the quoted span highlighted in its surrounding text."""
+    meta = docs.get(q.doc, {})
+    bits = [q.zone or meta.get("zone", ""), q.speaker or meta.get("speaker", ""), q.date or when(meta)]
+    who = " · ".join(md(b) for b in bits if b) or "—"
+    section = md(q.section) if q.section else "（开头）"
+    number = f":gray-badge[{n}]" if nearest else f":blue-badge[{n}]"
+    return (f"{number} **《{md(q.title or meta.get('title') or q.doc)}》**  \n"
+            f":gray[{who}]  \n"
+            f":gray[章节：{section} ｜ {md(q.doc)} 第{q.start}–{q.end}字]\n\n"
+            + context_markdown(bot, q, "gray" if nearest else "yellow"))
 
 
-def badges(ans, filters: dict) -> str:
-    quotes = ans.quotes or ans.nearest
+def show_sources(bot: Assistant, ans: Answer, docs: dict) -> None:
+    """The 来源 panel: every quote the answer cites, numbered as it is cited."""
+    with st.expander(f"来源（{len(ans.quotes)}）", icon=":material/format_quote:"):
+        for i, q in enumerate(ans.quotes, 1):
+            st.markdown(source_markdown(bot, q, i, docs))
+
+
+def show_nearest(bot: Assistant, ans: Answer, docs: dict) -> None:
+    """The passages found nearest to a question the documents do not answer: labelled as not answering it."""
+    with st.expander(f"最接近的段落（{len(ans.nearest)}，并不回答这个问题）", icon=":material/search:"):
+        st.caption("以下是检索到的最接近的原文，仅供参考：它们**不是**这个问题的答案。")
+        for i, q in enumerate(ans.nearest, 1):
+            st.markdown(source_markdown(bot, q, i, docs, nearest=True))
+
+
+def badges(ans: Answer, filters: dict) -> str:
     if ans.kind == "not_found":
         out = [":orange-badge[:material/search_off: 文档中没有找到答案]"]
     else:
         kinds = {"summary": "总结", "comparison": "对比"}
-        out = [f":green-badge[:material/check_circle: {kinds.get(ans.kind, '回答')} · {len(quotes)} 处原文引用]"]
+        out = [f":green-badge[:material/check_circle: {kinds.get(ans.kind, '回答')} · {len(ans.quotes)} 处原文引用]"]
     model = ans.extras.get("model")
     out.append(f":violet-badge[LLM · {md(model)}]" if model else ":gray-badge[抽取式]")
     if filters:
@@ -289,14 +290,137 @@ def badges(ans, filters: dict) -> str:
     return " ".join(out)
 
 
-def show_extras(ans, key: str) -> None:
-    figures = ans.extras.get("figures")
-    if isinstance(figures, list) and figures and all(isinstance(f, dict) for f in figures):
-        cols = {"indicator": "指标", "value": "数值", "unit": "单位", "growth": "增长", "year": "年份", "kind": "类型",
-                "text": "原文"}
-        rows = [{cn: str(f.get(en, "")) for en, cn in cols.items()} for f in figures]
-        with st.expander(f"主要数字表（{len(rows)}，可排序、可下载）", icon=":material/table_chart:"):
-            st.dataframe(rows, hide_index=True, width="stretch", key=f"figures_{key}")
+# ---------------------------------------------------------------------------- an Answer, from its parts
+
+
+NOTE_ICONS = {"warning": ":material/warning:", "target": ":material/flag:", "llm": ":material/fact_check:"}
+
+
+def show_notes(ans: Answer, kinds: tuple[str, ...] = ("target", "warning", "note", "llm")) -> None:
+    """Sentences the assistant adds: a target that is no result, a warning, what the check of an LLM's answer
+    did, in a box; the others as captions."""
+    for note in ans.notes:
+        if note.kind not in kinds:
+            continue
+        if note.kind in NOTE_ICONS:
+            st.info(md_lines(re.sub(r"^\s*⚠️\s*", "", note.text)), icon=NOTE_ICONS[note.kind])
+        else:
+            st.caption(md_lines(note.text))
+
+
+def numbered(ans: Answer, quotes: list[Quote], with_zone: bool = True) -> str:
+    return "\n".join(f"{i}. {quoted(ans, q, with_zone)}" for i, q in enumerate(quotes, 1))
+
+
+def show_facts(ans: Answer) -> None:
+    lines = [f"- {md(f.label)}：**{md(f.value)}** :gray[（{md(f.source)}）]" for f in ans.facts]
+    st.markdown("\n".join(lines))
+
+
+def cell_markdown(ans: Answer, cell: Cell) -> str:
+    if cell.quotes:
+        return " ／ ".join(quoted(ans, q, with_zone=False) for q in cell.quotes)
+    return md(cell.value) or "—"
+
+
+def cell_text(ans: Answer, cell: Cell) -> str:
+    """A cell as plain text (st.dataframe shows text, never Markdown): quotes with their [n]."""
+    if cell.quotes:
+        return " ／ ".join(f"「{q.text}」[{ans.number(q)}]" if ans.number(q) else f"「{q.text}」" for q in cell.quotes)
+    return cell.value
+
+
+def unique(names: list[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        while name in out:
+            name += " "
+        out.append(name)
+    return out
+
+
+def show_table(ans: Answer, table: Table, key: str) -> None:
+    """A table of quotes to read (a comparison: st.table, quotes wrapped, chips kept), or of figures to sort and
+    download (key figures: st.dataframe, one quote column)."""
+    import pandas as pd
+
+    if table.title:
+        st.markdown(f"**{md(table.title)}**")
+    quote_columns = sum(1 for j in range(len(table.columns))
+                        if any(j < len(cells) and cells[j].quotes for _, cells in table.rows))
+    reading = quote_columns >= 2 or (quote_columns and quote_columns == len(table.columns))
+    show = cell_markdown if reading else cell_text
+    name = md if reading else str
+    head = unique(([name(table.label)] if table.label else []) + [name(c) for c in table.columns])
+    rows = []
+    for label, cells in table.rows:
+        values = [show(ans, c) for c in cells] + [""] * (len(table.columns) - len(cells))
+        rows.append(([name(label)] if table.label else []) + values[:len(table.columns)])
+    frame = pd.DataFrame(rows, columns=head)
+    if reading:
+        st.table(frame, hide_index=True)
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch", key=key)
+
+
+def show_parts(ans: Answer, key: str) -> None:
+    """What the answer says, from its parts: never from its Markdown."""
+    if ans.kind == "not_found":
+        st.warning(f"**文档中没有找到答案**：{md(ans.reason) or '检索到的段落不回答这个问题'}",
+                   icon=":material/search_off:")
+        if ans.looked_for:
+            st.markdown("查找的内容：" + "、".join(f"「{md(t)}」" for t in ans.looked_for))
+        show_notes(ans, ("target", "warning", "note", "llm", "point"))
+        return
+    if ans.kind == "summary":
+        who = ans.extras.get("who")
+        st.markdown(f"**{md(ans.title)}**" + (f"  \n:gray[{md(who)}]" if who else ""))
+        if ans.items:
+            st.markdown("**结构**\n\n" + numbered(ans, ans.items, with_zone=False))
+        for sec in ans.sections:  # a part: its heading, its key points (sub-headings), its central sentences
+            lines = ["- 要点：" + "；".join(quoted(ans, q, with_zone=False) for q in sec.points)] if sec.points else []
+            lines += [f"- {quoted(ans, q, with_zone=False)}" for q in sec.quotes]
+            head = f"**{md(sec.heading)}**" if sec.heading else ""
+            if head or lines:
+                st.markdown("\n\n".join(x for x in (head, "\n".join(lines)) if x))
+        for i, table in enumerate(ans.tables):
+            show_table(ans, table, f"table_{key}_{i}")
+        if ans.prose:
+            st.markdown(cited(ans, ans.prose, with_zone=False))  # its paragraphs say they are the LLM's
+        show_notes(ans)
+        return
+    if ans.kind == "comparison":
+        st.markdown(f"**对比**：{md(ans.title)}" if ans.title else "**对比**")
+        show_notes(ans, ("warning",))
+        for i, table in enumerate(ans.tables):
+            show_table(ans, table, f"table_{key}_{i}")
+        if ans.prose:
+            st.markdown("**说明（LLM 撰写，引文已核对）**：" + cited(ans, ans.prose))
+        points = [n.text for n in ans.notes if n.kind == "point"]
+        if points:
+            st.markdown("\n".join(f"- {md(p)}" for p in points))
+        show_notes(ans, ("target", "note", "llm"))
+        show_chart_safely(ans)
+        return
+    # an answer: facts from the metadata, a titled passage, an LLM's wording, a list, or the quotes that answer
+    if ans.facts:
+        show_facts(ans)
+    if ans.title:
+        st.markdown(f"**{md(ans.title)}**")
+    if ans.prose:
+        st.markdown(cited(ans, ans.prose))
+    elif ans.items:
+        intro = "".join(quoted(ans, q) for q in ans.lead)
+        st.markdown((intro + "\n\n" if intro else "") + numbered(ans, ans.items))
+    elif ans.lead:
+        st.markdown("".join(quoted(ans, q) for q in ans.lead))
+    for i, table in enumerate(ans.tables):
+        show_table(ans, table, f"table_{key}_{i}")
+    show_notes(ans)
+    show_chart_safely(ans)
+
+
+def show_chart_safely(ans: Answer) -> None:
     chart = ans.extras.get("chart")
     if chart:
         try:
@@ -328,18 +452,17 @@ def show_chart(chart) -> None:
 
 
 def show_answer(bot: Assistant, message: dict, docs: dict, key: str) -> None:
-    ans = message["answer"]
+    """An answer in the chat: badges, its parts, the query searched (when rewritten), its sources."""
+    ans: Answer = message["answer"]
     st.markdown(badges(ans, message.get("filters", {})))
-    st.markdown(answer_body(ans))
-    show_tail(bot, ans, docs, key)
-
-
-def show_tail(bot: Assistant, ans, docs: dict, key: str) -> None:
-    show_extras(ans, key)
+    show_parts(ans, key)
+    question = message.get("question", "")
+    if ans.query and question and not same_query(question, ans.query):
+        st.caption(f":material/manage_search: 按「{md(ans.query)}」检索")
     if ans.quotes:
-        show_sources(bot, ans.quotes, docs, nearest=False)
-    elif ans.nearest:
-        show_sources(bot, ans.nearest, docs, nearest=True)
+        show_sources(bot, ans, docs)
+    if ans.nearest:
+        show_nearest(bot, ans, docs)
 
 
 def avatar(ans) -> str:
@@ -390,13 +513,14 @@ def starters(bot: Assistant, docs: dict) -> list[tuple[str, str]]:
     return out
 
 
-def ask_later(question: str) -> None:
-    st.session_state.pending = question
+def ask_later(question: str, action: tuple | None = None) -> None:
+    """Answer this on the next run (a starter, a shortcut). `action`: ("summarize", doc, length) or
+    ("compare", zones, aspect) for a shortcut, answered by `Assistant.summarize / compare`."""
+    st.session_state.pending = {"question": question, "action": action}
 
 
 def compare_question(zones: list[str], aspect: str) -> str:
-    names = "、".join(zones[:-1]) + "和" + zones[-1]
-    return f"{names}的{aspect}有什么不同?"
+    return "和".join(zones) + f"的{aspect}有什么不同?"  # the wording of Assistant.compare's query
 
 
 # ------------------------------------------------------------------------------------------ page
@@ -520,17 +644,22 @@ with st.sidebar:
             slen = st.radio("长度", ["简要", "适中", "详细"], index=1, horizontal=True, key="sum_len")
             if st.button("总结", icon=":material/summarize:", key="summarize", width="stretch"):
                 prefix = {"简要": "简要", "适中": "", "详细": "详细"}[slen]
+                length = {"简要": "short", "适中": "medium", "详细": "long"}[slen]
                 meta = docs[sdoc]
-                ask_later(f"{prefix}总结一下{meta.get('zone') or ''}那篇{meta.get('kind') or '文件'}")
+                ask_later(f"{prefix}总结一下{meta.get('zone') or ''}那篇{meta.get('kind') or '文件'}",
+                          ("summarize", sdoc, length))
             if len(zones) >= 2:
                 czones = st.multiselect("对比哪些园区", zones, default=zones[:2], key="cmp_zones")
                 aspect = st.selectbox("对比方面", ASPECTS, key="cmp_aspect")
                 if st.button("对比", icon=":material/compare_arrows:", key="compare", width="stretch",
                              disabled=len(czones) < 2):
-                    ask_later(compare_question(czones, aspect))
+                    ask_later(compare_question(czones, aspect), ("compare", tuple(czones), aspect))
 
 # ------------------------------------------------------------------------------------------ chat
-question = question or state.pop("pending", None)
+request = {"question": question, "action": None} if question else state.pop("pending", None)
+if isinstance(request, str):  # a pending question from before this version
+    request = {"question": request, "action": None}
+question = request["question"] if request else None
 messages = state.messages
 
 if not messages and not question:
@@ -557,30 +686,35 @@ for i, m in enumerate(messages):
                 st.warning(md(m["content"]))
 
 if question:
-    history = [{"role": m["role"], "content": m["content"]} for m in messages
-               if m["role"] == "user" or m.get("answer") is not None]
+    # the history as the library reads it: plain turns, and each earlier Answer for follow-ups to read
+    history = [{"role": "user", "content": m["content"]} if m["role"] == "user" else
+               {"role": "assistant", "content": m["content"], "answer": m["answer"]}
+               for m in messages if m["role"] == "user" or m.get("answer") is not None]
     messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
         st.markdown(md(question))
-    use_llm = mode == "llm" and bool(bot.settings.llm)
+    answer_mode = "llm" if mode == "llm" and bot.settings.llm else "extractive"
+    shown_filters = {} if request.get("action") else dict(filters)  # a shortcut names its document or zones
     try:
-        if use_llm:
+        if answer_mode == "llm" and not request.get("action"):  # the model's tokens shown as they come
             box: dict = {}
             with st.chat_message("assistant", avatar=AVATAR_FOUND):
                 live = st.empty()
                 with live.container():
-                    st.write_stream(answer_llm_streamed(bot, question, history, filters, box))
-                ans = box.get("answer") or bot.ask(question, history, **filters)
+                    st.write_stream(answer_streamed(bot, question, history, filters, box))
+                ans = box.get("answer")
+                if ans is None:  # the stream did not return its Answer: ask again (a second model call)
+                    log.warning("Assistant.stream returned no Answer for %r; asking again", question)
+                    ans = bot.ask(question, history, mode="llm", **filters)
                 live.empty()
-                st.markdown(badges(ans, filters))
-                st.markdown(answer_body(ans))
-                show_tail(bot, ans, docs, key=str(len(messages)))
+                show_answer(bot, {"answer": ans, "filters": shown_filters, "question": question}, docs,
+                            key=str(len(messages)))
         else:
-            ans = Assistant.ask(_Extractive(bot), question, history, **filters)
+            with st.spinner("正在查找原文…"):
+                ans = answer_request(bot, request, history, filters, answer_mode)
             with st.chat_message("assistant", avatar=avatar(ans)):
-                st.markdown(badges(ans, filters))
-                st.write_stream(stream_pieces(answer_body(ans)))
-                show_tail(bot, ans, docs, key=str(len(messages)))
+                show_answer(bot, {"answer": ans, "filters": shown_filters, "question": question}, docs,
+                            key=str(len(messages)))
     except Exception as exc:  # a refused question (AssistantError) or a library fault: the page stays usable
         if isinstance(exc, AssistantError):
             note = str(exc)
@@ -591,7 +725,8 @@ if question:
         with st.chat_message("assistant", avatar=AVATAR_ERROR):
             st.warning(md(note))
     else:
-        messages.append({"role": "assistant", "content": ans.text, "answer": ans, "filters": dict(filters)})
+        messages.append({"role": "assistant", "content": ans.text, "answer": ans, "filters": shown_filters,
+                         "question": question})
 
 state["export_md"] = export_markdown(messages)
 export_slot.download_button("导出", state["export_md"], key="export",

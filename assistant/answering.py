@@ -21,6 +21,7 @@ from .indicators import (ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, me
 from .intent import asks, asks_meeting, asks_page_info, kind_of
 from .lexicon import words
 from .retrieval import Hit
+from .tables import find_cell
 from .render import citation, sources as render_sources  # noqa: F401  (llm, summarize, compare: until typed)
 from .text import normalize, query_terms, squash, tokenize
 
@@ -272,6 +273,11 @@ class Composer:
         want_number = "number" in asks(query)
         years = re.findall(r"(?:19|20)\d{2}", query)
         metric = metric_in(query)
+        needs = needs_of(query, want_number)
+        if metric and want_number:
+            tabled = self.compose_table_cell(hits, metric, needs)
+            if tabled is not None:
+                return tabled
         sents = self.sentences(hits)
         for s in sents:
             s.score = self.score_sentence(s, terms, want_number, years)
@@ -289,7 +295,6 @@ class Composer:
             return self.not_found(query, "没有检索到相关段落", hits)
         # Answerability: the best sentence that the question's year, result-or-target and quantity do not
         # contradict; when every close candidate contradicts it, the documents do not hold the answer.
-        needs = needs_of(query, want_number)
         best, rejected, fallback = None, None, None
         for cand in sents[:6]:
             if cand.score < sents[0].score - 0.5:
@@ -352,6 +357,24 @@ class Composer:
             # "有多少…?" answered by "力争新增…15家": the only figure is a target; say so, in its own word
             ans.notes.append(Note(f"注意：这是目标，不是已实现的数字（原文“{plan_word}”）。", "target"))
         return ans
+
+    def compose_table_cell(self, hits: list[Hit], metric: str, needs) -> Answer | None:
+        """A figure in a table: the row naming the indicator, read in the column whose header fits the asked
+        year and result-or-target; the row and its header are quoted, the cell named in a note."""
+        forms = [normalize(f) for f in metric_forms(metric)]
+        for h in hits[:5]:
+            text = self.text(h.doc)
+            cell = find_cell(text, forms, needs, [(h.start, h.end)])
+            if cell is None:
+                continue
+            self.versions.setdefault(h.doc, h.meta.get("doc_hash", ""))
+            ans = Answer("answer", query=self.query)
+            ans.lead = [ans.cite(self.quote(h.doc, cell.row_start, cell.row_end, h.section))]
+            ans.cite(self.quote(h.doc, cell.header_start, cell.header_end, h.section))
+            ans.notes.append(Note(f"表中「{cell.label}」一行、「{cell.column}」一栏：{cell.value}", "note"))
+            ans.extras["table_cell"] = {"row": cell.label, "column": cell.column, "value": cell.value}
+            return ans
+        return None
 
     def compose_list(self, hits: list[Hit]) -> Answer | None:
         from .lists import find_list

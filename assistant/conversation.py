@@ -113,7 +113,9 @@ def resolve_followup(question: str, history: list[dict], docs_meta: dict[str, di
         elif turn.get("role") == "assistant":
             last_answer = turn.get("content", "")
             # a turn kept by the app or the CLI carries its Answer's items; a plain transcript is read as text
-            items = list(turn.get("items") or []) or list_items(last_answer)
+            typed = turn.get("answer")  # the app keeps each turn's Answer beside its text
+            items = (list(turn.get("items") or []) or (history_turn(typed).get("items", []) if typed is not None else [])
+                     or list_items(last_answer))
             if items:
                 state.last_list = items
     return _step(question, state, last_answer, docs_meta)

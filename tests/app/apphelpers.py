@@ -50,7 +50,23 @@ def texts(block) -> str:
 
 def unescape(markdown: str) -> str:
     """The text a reader sees, roughly: Markdown backslash escapes and HTML entities undone."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace("\u200b", "")
+
+
+def one_line(text: str) -> str:
+    """Document text as the app shows it inline: its line breaks as spaces."""
+    return re.sub(r"\s*\n\s*", " ", text)
+
+
+def quoted(answer, quote, zone: bool = True) -> str:
+    """A quote as the app shows it (after `unescape`): 「text」 and its citation chip [n · zone]."""
+    n = answer.number(quote)
+    label = f"{n} · {quote.zone}" if zone and quote.zone else str(n)
+    return f"「{one_line(quote.text)}」 :blue-badge[{label}]"
+
+
+def captions(block) -> list[str]:
+    return [c.value for c in block.caption]
 
 
 def sidebar_table(at):

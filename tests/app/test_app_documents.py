@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apphelpers import NEW_DOC, assistant_messages, ask, sidebar_table, texts, unescape
+from apphelpers import NEW_DOC, assistant_messages, ask, quoted, sidebar_table, texts, unescape
 
 NEW_Q = "青山高新区2023年营业收入是多少?"
 
@@ -62,7 +62,8 @@ def test_upload_reports_each_file_and_the_new_document_is_answerable(make_app, f
     assert answer.kind == "answer", answer.text
     assert answer.quotes[0].doc == "青山_讲话.txt" and "123.45" in answer.quotes[0].text
     reply = assistant_messages(at)[-1]
-    assert "123.45" in unescape(texts(reply))
+    assert quoted(answer, answer.lead[0]) in unescape(texts(reply))  # 「…123.45亿元…」 [1 · 青山高新区]
+    assert "123.45" in answer.lead[0].text and answer.lead[0].zone == "青山高新区"
     sources = [e for e in reply.expander if e.label.startswith("来源")][0]
     assert "在青山高新区2024年工作会议上的讲话" in texts(sources) and "王某某" in texts(sources)
     # the same file again is unchanged

@@ -59,10 +59,30 @@ def test_question_in_the_browser_shows_quote_and_source(browser, corpus_home, tm
                                 "document.querySelectorAll(sel)[n - 1].innerText.includes('来源（')",
                                 arg=[MESSAGE, n], timeout=30_000)
             wait_idle(p)
-        assert "26.45" in page.locator(MESSAGE).last.inner_text()  # the follow-up used this session's history
+        follow_up = page.locator(MESSAGE).last.inner_text()
+        assert "26.45" in follow_up  # the follow-up used this session's history
+        assert "按「长治高新区2017年税收收入是多少" in follow_up and "」检索" in follow_up  # the query searched
         assert "143亿元" in other.locator(MESSAGE).last.inner_text()
         assert page.locator(MESSAGE).count() == 4 and other.locator(MESSAGE).count() == 2  # separate histories
         assert page.locator(CHAT_INPUT).is_enabled()
+        # a comparison from the sidebar shortcut: a real table, one column per zone, quotes with their chips
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("快捷操作：总结 / 对比").click()
+        sidebar.locator(".st-key-compare button").click()
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n && "
+                               "document.querySelectorAll(sel)[n - 1].innerText.includes('来源（')",
+                               arg=[MESSAGE, 6], timeout=60_000)
+        wait_idle(page)
+        reply = page.locator(MESSAGE).last
+        table = reply.locator('table[data-testid="stTableStyledTable"]')
+        table.locator("thead th").first.wait_for(state="visible")
+        assert table.count() == 1, reply.inner_html()[:3000]
+        headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+        zones = sorted({m["zone"] for m in corpus_home.documents().values() if m.get("zone")})
+        assert headers == ["方面"] + zones[:2], headers  # the shortcut's default: the first two zones
+        assert table.locator("td .stMarkdownBadge").count() >= 1  # the citation chips, rendered as badges
+        assert "「" in table.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "browser-comparison.png"), full_page=True)
         assert not errors, errors
 
 

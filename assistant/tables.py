@@ -1,0 +1,124 @@
+"""Tables in a document's text: rows as readers give them (tab-separated cells from .docx and .pdf, Markdown pipes),
+each read against its header, so that a figure is answered by row and column and never apart from its header.
+
+    指标\t2021年完成\t2022年目标\t增长
+    实际使用外资（万美元）\t4650\t5000\t7.5%
+
+"泗阳经开区2021年实际使用外资完成了多少?" is the row's 2021年完成 cell: 4650, in the row's unit (万美元).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .answerability import Needs
+from .lexicon import words
+from .text import fold, normalize
+
+_YEAR = re.compile(r"((?:19|20)\d{2})")
+
+
+def _rx(key: str) -> re.Pattern:
+    return re.compile("|".join(sorted((re.escape(normalize(w)) for w in words("answers", key)), key=len, reverse=True))
+                      or "$^")
+
+
+_TARGET = _rx("target_markers")
+_RESULT = _rx("result_markers")
+
+
+def is_row(line: str) -> bool:
+    s = line.strip()
+    return (s.startswith("|") and s.endswith("|") and s.count("|") >= 3) or s.count("\t") >= 2
+
+
+def cells(line: str) -> list[str]:
+    s = line.strip()
+    if "\t" in s:
+        return [c.strip() for c in s.split("\t")]
+    return [c.strip() for c in s.strip("|").split("|")]
+
+
+@dataclass
+class TableCell:
+    row_start: int  # offsets of the row and of the header row in the document text
+    row_end: int
+    header_start: int
+    header_end: int
+    column: str  # the header cell
+    value: str  # the cell
+    label: str  # the row's label (its first cells, the indicator with its unit)
+
+
+def rows_around(text: str, pos: int) -> tuple[tuple[int, int], list[tuple[int, int]]] | None:
+    """The table holding the line at `pos`: (header line span, [row line spans])."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end
+    if not is_row(text[start:end]):
+        return None
+    lines = []
+    s = start
+    while s > 0:  # up to the table's first row
+        prev = text.rfind("\n", 0, s - 1) + 1
+        if not is_row(text[prev:s - 1]):
+            break
+        s = prev
+    first = s
+    while True:
+        e = text.find("\n", s)
+        e = len(text) if e < 0 else e
+        if not is_row(text[s:e]):
+            break
+        lines.append((s, e))
+        if e >= len(text):
+            break
+        s = e + 1
+    if len(lines) < 2 or lines[0][0] != first:
+        return None
+    return lines[0], lines[1:]
+
+
+def _column_score(head: str, needs: Needs) -> float:
+    h = normalize(fold(head))
+    years = [int(y) for y in _YEAR.findall(h)]
+    score = 0.0
+    if needs.years:
+        score += 2 if any(y in needs.years for y in years) else (-2 if years else 0)
+    plan = bool(_TARGET.search(h))
+    result = bool(_RESULT.search(h))
+    if needs.wants == "target":
+        score += 1 if plan else (-1 if result else 0)
+    elif needs.wants == "result":
+        score += 1 if result else (-1 if plan else 0)
+    if needs.measure == "rate":
+        score += 1 if re.search(r"增长|增速|增幅|%", h) else 0
+    elif re.search(r"增长|增速|增幅", h):
+        score -= 0.5
+    return score
+
+
+def find_cell(text: str, forms: list[str], needs: Needs, within: list[tuple[int, int]]) -> TableCell | None:
+    """The cell that answers: a row (in the passages `within`) naming the indicator, the column whose header
+    fits the asked year, result-or-target and quantity. None when no row names it or no column fits."""
+    for lo, hi in within:
+        pos = lo
+        while pos < hi:
+            end = text.find("\n", pos)
+            end = hi if end < 0 or end > hi else end
+            line = text[pos:end]
+            if is_row(line) and any(f in normalize(fold(line)) for f in forms):
+                table = rows_around(text, pos)
+                if table:
+                    (hs, he), _ = table
+                    head, row = cells(text[hs:he]), cells(line)
+                    if len(head) == len(row):
+                        value_cols = [i for i, c in enumerate(row) if re.search(r"\d", c)]
+                        label = " ".join(c for i, c in enumerate(row) if i not in value_cols)
+                        scored = sorted(((_column_score(head[i], needs), i) for i in value_cols), reverse=True)
+                        if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+                            i = scored[0][1]
+                            return TableCell(pos, end, hs, he, head[i], row[i], label)
+            pos = end + 1
+    return None
