@@ -26,6 +26,7 @@ def _rx(key: str) -> re.Pattern:
 
 _TARGET = _rx("target_markers")
 _RESULT = _rx("result_markers")
+_RATE = _rx("measure_rate")
 
 
 def is_row(line: str) -> bool:
@@ -93,8 +94,8 @@ def _column_score(head: str, needs: Needs) -> float:
     elif needs.wants == "result":
         score += 1 if result else (-1 if plan else 0)
     if needs.measure == "rate":
-        score += 1 if re.search(r"增长|增速|增幅|%", h) else 0
-    elif re.search(r"增长|增速|增幅", h):
+        score += 2 if _RATE.search(h) or "%" in h else 0
+    elif _RATE.search(h):
         score -= 0.5
     return score
 
