@@ -124,7 +124,7 @@ def cmd_ask(args) -> int:
             from .errors import QueryError
 
             raise QueryError(f"无法读取对话历史 {args.history}: {exc}") from exc
-    ans = bot.ask(args.question, history)
+    ans = bot.ask(args.question, history, mode=args.mode)
     if args.json:
         _print_json(ans.to_dict())
     else:
@@ -134,7 +134,7 @@ def cmd_ask(args) -> int:
 
 def cmd_summarize(args) -> int:
     bot = _assistant()
-    ans = bot.summarize(args.doc, args.length)
+    ans = bot.summarize(args.doc, args.length, mode=args.mode)
     if args.json:
         out = ans.to_dict()
         out["outline"] = ans.extras.get("outline", [])
@@ -147,7 +147,7 @@ def cmd_summarize(args) -> int:
 
 def cmd_compare(args) -> int:
     bot = _assistant()
-    ans = bot.compare(args.zones, args.aspect or "")
+    ans = bot.compare(args.zones, args.aspect or "", mode=args.mode)
     if args.json:
         out = ans.to_dict()
         out["table"] = ans.extras.get("table")
@@ -218,19 +218,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ask", help="a grounded answer made of quotes")
     s.add_argument("question")
-    s.add_argument("--history", help="JSON file: [{role, content}, ...]")
+    s.add_argument("--history", help="JSON file: [{role, content}, ...] (an assistant turn may carry its items)")
+    s.add_argument("--mode", choices=["extractive", "llm"], help="default: llm when ASSISTANT_LLM is set")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("summarize", help="an extractive summary of one document: outline, points, key figures")
     s.add_argument("doc", help="file name, or a loose name: 常德 / 务虚会那篇 / 张志刚")
     s.add_argument("--length", choices=["short", "medium", "long"], default="medium")
+    s.add_argument("--mode", choices=["extractive", "llm"], help="default: llm when ASSISTANT_LLM is set")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_summarize)
 
     s = sub.add_parser("compare", help="compare zones side by side, every cell a quote")
     s.add_argument("zones", nargs="+", help="two or more zones, named loosely: 长治 常德 长沙")
     s.add_argument("--aspect", help="主导产业 / 经济指标 / 目标 / 重点任务 / 招商引资 / 创新 / 营商环境 / 党建 / 年份 …")
+    s.add_argument("--mode", choices=["extractive", "llm"], help="default: llm when ASSISTANT_LLM is set")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_compare)
 
