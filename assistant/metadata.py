@@ -370,13 +370,18 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
         title = paras[0][:40] if paras else ""
     labels = " ".join([block["title"], block["subtitle"], block["headline"]])
     sources: dict[str, str] = {}
+    signals = ((stem, "file name"), (labels, "title"))  # in the order they count
 
-    zone, src = "", ""
-    for label, where in ((stem, "file name"), (labels, "title")):
-        zone = _best_zone(label)
-        if zone:
-            src = where
-            break
+    def first(read):
+        """The first signal's value for a field, and which signal gave it."""
+        for label, where in signals:
+            value = read(label)
+            if value:
+                return value, label, where
+        return None, "", ""
+
+    zone, _, src = first(_best_zone)
+    zone = zone or ""
     if not zone:
         zone = body_zone(folded)
         src = "body" if zone else ""
@@ -393,15 +398,10 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
             break
     published = header.get("published", "")
 
-    year, src = None, ""
-    for label, where in ((stem, "file name"), (labels, "title")):
-        year = year_in(label)
-        if year:
-            src = where
-            # "2020年工作总结及2021年工作计划" delivered on 2021-02-04: the date says which of the two
-            if date and str(date[:4]) in re.findall(r"(?:19|20)\d{2}", label):
-                year = int(date[:4])
-            break
+    year, label, src = first(year_in)
+    # "2020年工作总结及2021年工作计划" delivered on 2021-02-04: the date says which of the two
+    if year and date and str(date[:4]) in re.findall(r"(?:19|20)\d{2}", label):
+        year = int(date[:4])
     if year is None and date:
         year, src = int(date[:4]), "title"
     if year is None:
@@ -413,12 +413,8 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
     if year:
         sources["year"] = src
 
-    kind, src = "", ""
-    for label, where in ((stem, "file name"), (labels, "title")):
-        kind = kind_in(label)
-        if kind:
-            src = where
-            break
+    kind, _, src = first(kind_in)
+    kind = kind or ""
     if not kind:
         first = paras[0] if paras else ""
         kind = (kind_in(first) if len(first) <= 40 else "") or body_kind(text)
