@@ -372,7 +372,7 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
     sources: dict[str, str] = {}
     signals = ((stem, "file name"), (labels, "title"))  # in the order they count
 
-    def first(read):
+    def by_signal(read):
         """The first signal's value for a field, and which signal gave it."""
         for label, where in signals:
             value = read(label)
@@ -380,7 +380,7 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
                 return value, label, where
         return None, "", ""
 
-    zone, _, src = first(_best_zone)
+    zone, _, src = by_signal(_best_zone)
     zone = zone or ""
     if not zone:
         zone = body_zone(folded)
@@ -398,7 +398,7 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
             break
     published = header.get("published", "")
 
-    year, label, src = first(year_in)
+    year, label, src = by_signal(year_in)
     # "2020年工作总结及2021年工作计划" delivered on 2021-02-04: the date says which of the two
     if year and date and str(date[:4]) in re.findall(r"(?:19|20)\d{2}", label):
         year = int(date[:4])
@@ -413,7 +413,7 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
     if year:
         sources["year"] = src
 
-    kind, _, src = first(kind_in)
+    kind, _, src = by_signal(kind_in)
     kind = kind or ""
     if not kind:
         first = paras[0] if paras else ""
