@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.bot import Assistant
 from assistant.errors import QueryError
+from conftest import library_with
 
 FILES = {
     # the zone only in the file name: the text says 我区 / 全区 / 开发区
@@ -31,16 +31,7 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, shared_cache):
-    from assistant.config import Settings
-
-    home = tmp_path_factory.mktemp("scope-home")
-    docs = tmp_path_factory.mktemp("scope-docs")
-    for name, text in FILES.items():
-        (docs / name).write_text(text, "utf-8")
-    b = Assistant(Settings(home=home, cache_dir=shared_cache, auto_ingest=False))
-    report = b.store.ingest(sorted(docs.iterdir()))
-    assert report.ok, [r.reason for r in report.results]
-    return b
+    return library_with(tmp_path_factory, shared_cache, FILES, "scope")
 
 
 def test_zone_only_in_the_file_name(bot):
