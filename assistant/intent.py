@@ -20,7 +20,7 @@ _COMPARE = re.compile(_words("compare") + r"|谁的.*更")
 _QUANTITY = re.compile(_words("quantity"))
 _WHO = re.compile(_words("who"))
 _WHEN = re.compile(_words("when"))
-_DATE_ASK = re.compile(r"几(号|月份?|日)")  # "几号开的" asks a date, not a quantity
+_DATE_ASK = re.compile(r"几(号|月份?|日)|[用以]?[几一二两三四五六七八九十]+句话")  # a date or a length, no quantity
 _PUBLISHED = re.compile(_words("published"))
 _MEETING_Q = re.compile(_words("meeting_question"))
 
@@ -37,7 +37,7 @@ def asks_page_info(question: str) -> bool:
 
 def kind_of(question: str) -> str:
     """'summary' | 'list' | 'fact'. Comparisons are decided with the zones named (see compare)."""
-    if _SUMMARY.search(question) and not _QUANTITY.search(question):
+    if _SUMMARY.search(question) and not _QUANTITY.search(_DATE_ASK.sub("", question)):
         return "summary"
     if _LIST.search(question):
         return "list"
