@@ -388,6 +388,10 @@ class Composer:
             ans.lead = [ans.cite(lead)]
         ans.items = [ans.cite(q) for q in items]
         ans.extras["items"] = [q.text for q in items]
+        if getattr(found, "count", None):
+            ans.extras["count"] = found.count
+        if getattr(found, "note", ""):
+            ans.notes.append(Note(found.note, "note"))
         return ans
 
     def compose_item(self) -> Answer:

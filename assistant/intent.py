@@ -39,7 +39,9 @@ def kind_of(question: str) -> str:
     """'summary' | 'list' | 'fact'. Comparisons are decided with the zones named (see compare)."""
     if _SUMMARY.search(question) and not _QUANTITY.search(_DATE_ASK.sub("", question)):
         return "summary"
-    if _LIST.search(question):
+    from .lists import asks_for_list  # a named count and a what-word: "六个方面工作都是啥"
+
+    if _LIST.search(question) or asks_for_list(question):
         return "list"
     return "fact"
 
