@@ -72,6 +72,12 @@ class Assistant:
         """The answers decided by the plan alone: a zone not in the corpus, a comparison."""
         if request.kind == "not_in_corpus":
             return comp.unknown_zone()
+        if request.kind == "mentions":
+            from .compare import mentions_request
+
+            ans = mentions_request(comp, request)
+            if ans is not None:
+                return ans
         if request.kind == "compare":
             from .compare import compare_request
 

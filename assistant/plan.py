@@ -8,26 +8,23 @@ or a target, the quantity. Composers receive the Request and never re-read the q
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .answerability import needs_of
+from .compare import route as compare_route
 from .conversation import State, resolve_followup
 from .indicators import metric_in
 from .intent import asks, asks_page_info, is_compare_wording, kind_of
-from .lexicon import words
 from .retrieval import check_query, resolve_scope
 
 MODES = ("extractive", "llm")
-_ALL_DOCS = re.compile("|".join(map(re.escape, words("intent", "all_documents"))) +
-                       r"|这?[两二三四五六七八九十几]+(份|篇|个园区|家园区|个开发区)")  # "这几份", "这三个园区"
 
 
 @dataclass
 class Request:
     question: str  # as the user typed it
     query: str  # self-contained: a follow-up rewritten with what it refers to
-    kind: str  # fact | list | summary | compare | document | item | not_in_corpus
+    kind: str  # fact | list | summary | compare | mentions | document | item | not_in_corpus
     docs: list[str] = field(default_factory=list)  # documents to stay in ([] = decide from the query)
     zones: list[str] = field(default_factory=list)
     unknown_zones: list[str] = field(default_factory=list)  # named, but no document is about them or names them
@@ -61,8 +58,8 @@ def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode
         req.kind = "not_in_corpus"
     elif scope.unknown_zones and resolved.docs and compare_wording:
         req.kind = "compare"
-    elif len(set(resolved.zones)) > 1 or (compare_wording and (len(set(scope.zones)) > 1 or _ALL_DOCS.search(query))):
-        req.kind = "compare"
+    elif routed := compare_route(query, list(resolved.docs), list(resolved.zones), scope.zones, docs_meta):
+        req.kind = routed  # "mentions" (which documents speak of X) | "compare"
     elif req.page_info:
         req.kind = "document"
     elif resolved.rule == "item":
