@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import QueryError
-from conftest import library_with
+from library_kit import library_with
 
 FILES = {
     # the zone only in the file name: the text says 我区 / 全区 / 开发区
