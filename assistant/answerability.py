@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import words
+from .lexicon import section, words
 from .text import fold, normalize
 
 
@@ -35,6 +35,18 @@ _FRACTION = re.compile("[一二三四五六七八九十]+分之[一二三四五�
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?![\d月]*月份?以来)")
 _CLAUSE_END = re.compile(r"[,，;；。！？]")
 _EARLY_KINDS = set(words("answers", "early_kinds"))
+_PERIODS: dict[str, list[str]] = {k: list(v) for k, v in section("periods").items()}
+_RELATIVE: dict[str, int] = dict(section("relative_years"))
+
+
+def masked_measure(span: str, measures: list[str]) -> bool:
+    """Every figure of an asked quantity is masked ("营业收入XXX亿元，同比增长12.6%" asked for the amount)."""
+    s = normalize(fold(span))
+    for m in measures:
+        figures = [f.group() for f in _FIGURE[m].finditer(s)]
+        if figures and all(re.match(r"[xx×]", f) for f in figures):
+            return True
+    return False
 _MIDYEAR = _rx("midyear_titles")
 _PART = _rx("part_subjects")
 _DENOMINATOR = tuple(words("figures", "denominator_marks"))
@@ -73,6 +85,7 @@ class Needs:
     wants: str | None = None  # "result" | "target" | None (either)
     measure: str | None = None  # the first quantity asked: "rate" | "share" | "count" | "money" | None
     measures: list[str] = field(default_factory=list)  # every quantity asked ("多少亿？增长多少？": money, rate)
+    period: str | None = None  # a period within the year ("上半年", "一季度", "前三季度")
 
 
 def needs_of(question: str, want_number: bool) -> Needs:
@@ -80,7 +93,14 @@ def needs_of(question: str, want_number: bool) -> Needs:
     years = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年?", q)]
     wants = "target" if _TARGET_Q.search(q) else "result" if _RESULT_Q.search(q) else None
     measures = [m for m, rx in _MEASURES if rx.search(q)] if want_number else []
-    return Needs(years, wants, measures[0] if measures else None, measures)
+    return Needs(years, wants, measures[0] if measures else None, measures, period_of(q))
+
+
+def period_of(text: str) -> str | None:
+    """The period within a year a text names (lexicon [periods]), or None."""
+    t = normalize(fold(text))
+    found = [(t.find(normalize(w)), name) for name, forms in _PERIODS.items() for w in forms if normalize(w) in t]
+    return min(found)[1] if found else None
 
 
 @dataclass
@@ -90,6 +110,7 @@ class Context:
     year: int | None = None
     year_from: str = ""  # sentence | paragraph | section | document
     plan: bool | None = None  # True: a target; False: a result; None: cannot tell
+    period: str | None = None  # the period within the year (sentence, paragraph, else the document's title)
 
 
 def _clause_around(text: str, pos: int) -> str:
@@ -124,6 +145,11 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
             ctx.year, ctx.year_from = lead_years[-1], "paragraph"
         elif sec_years:
             ctx.year, ctx.year_from = sec_years[-1], "section"
+        elif meta.get("year"):
+            # "明年思路目标", "今年以来": a year said relative to the document's own
+            rel = [(d, w) for w, d in _RELATIVE.items() if normalize(w) in sec + lead[-60:] + sent]
+            if rel:
+                ctx.year, ctx.year_from = int(meta["year"]) + max(rel)[0], "relative"
     clause = normalize(fold(_clause_around(text[start:end], (focus or start) - start))) if focus else sent
     if _TARGET_M.search(clause):
         ctx.plan = True
@@ -131,10 +157,11 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
         ctx.plan = False
     elif _TARGET_M.search(sent) and not _RESULT_M.search(sent):
         ctx.plan = True
-    elif _TARGET_S.search(lead[-80:]) or (not _RESULT_S.search(sec) and _TARGET_S.search(sec)):
+    elif _TARGET_S.search(lead[:80] + lead[-80:]) or (not _RESULT_S.search(sec) and _TARGET_S.search(sec)):
         ctx.plan = True
     elif _RESULT_S.search(sec) or _RESULT_M.search(sent):
         ctx.plan = False
+    ctx.period = period_of(sent) or period_of(lead[-80:]) or period_of(str(meta.get("title", "")))
     if ctx.year is None and meta.get("year") and ctx.plan is not None:
         # a document reports on its year's plan and, in a speech or report early in the year, on the last year
         y = int(meta["year"])
@@ -167,4 +194,6 @@ def conflicts(needs: Needs, ctx: Context, span: str) -> list[str]:
         out.append("result_for_target")
     if needs.measures and not any(has_measure(span, m) for m in needs.measures):
         out.append("measure")
+    if needs.period and ctx.period and ctx.period != needs.period:
+        out.append("period")
     return out

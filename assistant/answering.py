@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from .answer import Answer, MetaFact, Note, Quote
-from .answerability import conflicts, context_of, has_measure, needs_of, part_figure, target_word
+from .answerability import (conflicts, context_of, has_measure, masked_measure, needs_of, part_figure,
+                            target_word)
 from .chunking import heading_level, sections, split_sentences
 from .conversation import Resolved  # noqa: F401  (a request may be a Resolved)
 from .indicators import (ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, names_indicator,
@@ -328,7 +329,8 @@ class Composer:
             return declined
         s, e = self.best_window(best.doc, best.start, best.end, terms, want_number, metric)
         span = self.text(best.doc)[s:e]
-        if want_number and _MASKED.search(span) and not _NUM.search(_MASKED.sub("", span)):
+        if want_number and _MASKED.search(span) and (not _NUM.search(_MASKED.sub("", span))
+                                                     or masked_measure(span, needs.measures)):
             return self.not_found(query, "该数字在文档中被隐去（以 X 代替）", hits, nearest=[self.quote(best.doc, s, e, best.section)],
                                   masked=True)
         if want_number and not _NUM.search(span) and not _ANY_NUM.search(span):
@@ -436,6 +438,8 @@ def _label_overlap(query: str, meta: dict) -> int:
 
 
 def _conflict_reason(bad: list[str], needs, ctx) -> str:
+    if "period" in bad:
+        return f"文档中没有{needs.period}的这项数字（最接近的段落说的是{ctx.period}）"
     if "year" in bad:
         asked = "、".join(f"{y}年" for y in needs.years)
         return f"文档中没有{asked}的这项数字（最接近的段落说的是{ctx.year}年）"

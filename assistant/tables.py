@@ -100,6 +100,17 @@ def _column_score(head: str, needs: Needs) -> float:
     return score
 
 
+def _contradicts(head: str, needs: Needs) -> bool:
+    """A column of another year, or a target column for a result question (and the other way round)."""
+    h = normalize(fold(head))
+    years = [int(y) for y in _YEAR.findall(h)]
+    if needs.years and years and not any(y in needs.years for y in years):
+        return True
+    if needs.wants == "result" and _TARGET.search(h):
+        return True
+    return needs.wants == "target" and bool(_RESULT.search(h)) and not _TARGET.search(h)
+
+
 def find_cell(text: str, forms: list[str], needs: Needs, within: list[tuple[int, int]]) -> TableCell | None:
     """The cell that answers: a row (in the passages `within`) naming the indicator, the column whose header
     fits the asked year, result-or-target and quantity. None when no row names it or no column fits."""
@@ -117,7 +128,8 @@ def find_cell(text: str, forms: list[str], needs: Needs, within: list[tuple[int,
                     if len(head) == len(row):
                         value_cols = [i for i, c in enumerate(row) if re.search(r"\d", c)]
                         label = " ".join(c for i, c in enumerate(row) if i not in value_cols)
-                        scored = sorted(((_column_score(head[i], needs), i) for i in value_cols), reverse=True)
+                        fits = [i for i in value_cols if not _contradicts(head[i], needs)]
+                        scored = sorted(((_column_score(head[i], needs), i) for i in fits), reverse=True)
                         if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
                             i = scored[0][1]
                             return TableCell(pos, end, hs, he, head[i], row[i], label)
