@@ -110,6 +110,7 @@ class Context:
     year: int | None = None
     year_from: str = ""  # sentence | paragraph | section | document
     plan: bool | None = None  # True: a target; False: a result; None: cannot tell
+    plan_from: str = ""  # clause (the figure's own clause says it) | context (sentence, paragraph, heading)
     period: str | None = None  # the period within the year (sentence, paragraph, else the document's title)
 
 
@@ -152,15 +153,15 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
                 ctx.year, ctx.year_from = int(meta["year"]) + max(rel)[0], "relative"
     clause = normalize(fold(_clause_around(text[start:end], (focus or start) - start))) if focus else sent
     if _TARGET_M.search(clause):
-        ctx.plan = True
+        ctx.plan, ctx.plan_from = True, "clause"
     elif _RESULT_M.search(clause):
-        ctx.plan = False
+        ctx.plan, ctx.plan_from = False, "clause"
     elif _TARGET_M.search(sent) and not _RESULT_M.search(sent):
-        ctx.plan = True
+        ctx.plan, ctx.plan_from = True, "context"
     elif _TARGET_S.search(lead[:80] + lead[-80:]) or (not _RESULT_S.search(sec) and _TARGET_S.search(sec)):
-        ctx.plan = True
+        ctx.plan, ctx.plan_from = True, "context"
     elif _RESULT_S.search(sec) or _RESULT_M.search(sent):
-        ctx.plan = False
+        ctx.plan, ctx.plan_from = False, "context"
     ctx.period = period_of(sent) or period_of(lead[-80:]) or period_of(str(meta.get("title", "")))
     if ctx.year is None and meta.get("year") and ctx.plan is not None:
         # a document reports on its year's plan and, in a speech or report early in the year, on the last year

@@ -306,7 +306,8 @@ class Composer:
             ctx = context_of(text, cand.start, cand.end, cand.section, self.meta(cand.doc),
                              focus=fig.start() if fig else None)
             bad = conflicts(needs, ctx, text[cand.start:cand.end])
-            if not bad and ctx.plan and needs.wants is None and want_number and fallback is None:
+            if not bad and ctx.plan and ctx.plan_from == "clause" and needs.wants is None and want_number \
+                    and fallback is None:
                 fallback = cand  # "有多少?" prefers a result; a target answers only when no result does
                 continue
             if not bad:
