@@ -388,14 +388,15 @@ def test_document_content_is_never_executed(bot, server, tmp_path, monkeypatch):
 
 
 def test_document_markup_is_escaped_for_the_page():
-    """app.md / app.answer_body: quoted document text becomes inert Markdown (no HTML, link or image)."""
-    from assistant.answering import Answer, Quote
+    """app.quoted (every quote the page shows goes through it): document text becomes inert Markdown (no HTML,
+    link or image)."""
+    from assistant.answer import Answer, Quote
 
-    answer_body = _app_function("answer_body", "md", "inert", "no_autolink", "chip", "_MD_PUNCT")
-    quotes = [Quote(text=t, doc="markup.txt", title="t", zone="白水经开区", section="", start=0, end=len(t))
-              for t in PAYLOADS[6:]]
-    text = "**回答**：" + "，".join(f"「{q.text}」[{i}]" for i, q in enumerate(quotes, 1))
-    body = answer_body(Answer("answer", text, quotes, "q"))
+    quoted = _app_function("quoted", "md", "no_autolink", "chip", "_MD_PUNCT")
+    ans = Answer("answer", query="q")
+    ans.lead = [ans.cite(Quote(text=t, doc="markup.txt", title="t", zone="白水经开区", section="", start=0, end=len(t)))
+                for t in PAYLOADS[6:]]
+    body = "，".join(quoted(ans, q) for q in ans.lead)
     record("security: content-is-data checks")
     assert "<script" not in body and "<img" not in body
     assert "](javascript:" not in body and "](http" not in body and "![" not in body.replace("\\!\\[", "")
