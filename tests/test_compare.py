@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from assistant.evaluate import quote_faithful
+from library_kit import library_with
 
 
 def cells_quoted_per_zone(ans):
@@ -162,17 +163,7 @@ JIANGYIN, CHANGSHU, CIXI, JINJIANG = FILES
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, shared_cache):
-    from assistant.bot import Assistant
-    from assistant.config import Settings
-
-    home = tmp_path_factory.mktemp("compare-home")
-    docs = tmp_path_factory.mktemp("compare-docs")
-    for name, text in FILES.items():
-        (docs / name).write_text(text, "utf-8")
-    b = Assistant(Settings(home=home, cache_dir=shared_cache, auto_ingest=False))
-    report = b.store.ingest(sorted(docs.iterdir()))
-    assert report.ok, [r.reason for r in report.results]
-    return b
+    return library_with(tmp_path_factory, shared_cache, FILES, "compare")
 
 
 def _composer(bot, question):
@@ -330,16 +321,7 @@ YEARS = {
 
 @pytest.fixture(scope="module")
 def years_bot(tmp_path_factory, shared_cache):
-    from assistant.bot import Assistant
-    from assistant.config import Settings
-
-    home = tmp_path_factory.mktemp("compare-years-home")
-    docs = tmp_path_factory.mktemp("compare-years-docs")
-    for name, text in YEARS.items():
-        (docs / name).write_text(text, "utf-8")
-    b = Assistant(Settings(home=home, cache_dir=shared_cache, auto_ingest=False))
-    assert b.store.ingest(sorted(docs.iterdir())).ok
-    return b
+    return library_with(tmp_path_factory, shared_cache, YEARS, "compare-years")
 
 
 def test_one_zone_two_years_each_from_its_document(years_bot):

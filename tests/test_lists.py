@@ -10,6 +10,7 @@ from assistant.answer import Quote
 from assistant.lists import asks_for_list, enumerations, find_list, named_count
 from assistant.retrieval import Hit
 from assistant.text import query_terms
+from library_kit import library_with
 
 
 def _items(text: str, en) -> list[str]:
@@ -272,17 +273,7 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, shared_cache):
-    from assistant.bot import Assistant
-    from assistant.config import Settings
-
-    home = tmp_path_factory.mktemp("lists-home")
-    folder = tmp_path_factory.mktemp("lists-docs")
-    for name, text in FILES.items():
-        (folder / name).write_text(text, "utf-8")
-    b = Assistant(Settings(home=home, cache_dir=shared_cache, auto_ingest=False))
-    report = b.store.ingest(sorted(folder.iterdir()))
-    assert report.ok, [r.reason for r in report.results]
-    return b
+    return library_with(tmp_path_factory, shared_cache, FILES, "lists")
 
 
 def test_answer_items_of_a_named_count_followed_by_headings(bot):
