@@ -169,7 +169,7 @@ class Composer:
     def compose(self) -> Answer:
         query = self.query
         kind = kind_of(query)
-        if asks_page_info(query):  # "网页上标的来源", whatever else the wording says ("那份要点")
+        if asks_page_info(query):  # a question about the page itself (发布时间, 来源), whatever else it says
             ans = self.compose_document_fact(query)
             if ans is not None:
                 return ans
