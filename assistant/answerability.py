@@ -14,21 +14,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import section, words
+from .lexicon import alternation, pattern, section, words
 from .text import fold, normalize
 
 
 def _rx(key: str) -> re.Pattern:
-    return re.compile("|".join(sorted((re.escape(normalize(w)) for w in words("answers", key)), key=len, reverse=True))
-                      or "$^")
+    return pattern("answers", key, normalize)
 
 
 _TARGET_Q, _RESULT_Q = _rx("target_question"), _rx("result_question")
 _TARGET_M, _RESULT_M = _rx("target_markers"), _rx("result_markers")
 _TARGET_S, _RESULT_S = _rx("target_sections"), _rx("result_sections")
 _MEASURES = [(m, _rx(f"measure_{m}")) for m in ("rate", "share", "count", "money")]
-_UNITS = {m: "|".join(sorted(map(re.escape, words("answers", f"units_{m}")), key=len, reverse=True))
-          for m in ("rate", "share", "count", "money")}
+_UNITS = {m: alternation(words("answers", f"units_{m}")) for m in ("rate", "share", "count", "money")}
 _FIGURE = {m: re.compile(r"(?:\d+(?:\.\d+)?|[Xx×]+)\s*(?:" + u + ")|[一二三四五六七八九十百千两半]+\s*(?:"
                          + (r"亿|万" if m == "money" else u) + ")") for m, u in _UNITS.items()}  # not "三元" of 三元电池
 _FRACTION = re.compile("[一二三四五六七八九十]+分之[一二三四五六七八九十]+")

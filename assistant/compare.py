@@ -24,7 +24,7 @@ from .answerability import Needs, conflicts, context_of, needs_of
 from .chunking import heading_level, sections, split_sentences
 from .indicators import NUM as _NUM, metric_forms, metric_in, states_value
 from .intent import asks, is_compare_wording
-from .lexicon import section, words
+from .lexicon import alternation, section, words
 from .text import SYNONYMS, normalize, tokenize
 
 _LEX = section("compare")
@@ -35,7 +35,7 @@ def _w(key: str) -> list[str]:
 
 
 def _alt(items) -> str:
-    return "|".join(sorted((re.escape(normalize(w)) for w in items if w), key=len, reverse=True)) or "$^"
+    return alternation(items, normalize)
 
 
 def _rx(key: str) -> re.Pattern:
@@ -587,7 +587,6 @@ def _table_statements(comp, doc: str, ask: _Ask, needs: Needs) -> list[_Stmt]:
     if not ask.indicators or "\t" not in comp.text(doc):
         return []
     text = comp.text(doc)
-    norm = normalize(text)
     out = []
     header: tuple[int, int, list[str]] | None = None
     pos = 0

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import words
+from .lexicon import alternation, words
 from .text import cn_to_int
 
 def _alt(key: str) -> str:
-    return "|".join(sorted(map(re.escape, words("followups", key)), key=len, reverse=True))
+    return alternation(words("followups", key))
 
 
 _LEAD = re.compile(f"^({_alt('lead')})")
@@ -29,8 +29,8 @@ _TAIL = re.compile(f"({_alt('tail')})[?？。!！\\s]*$")
 _ORDINAL = re.compile(f"第([一二三四五六七八九十\\d]+)({_alt('item_units')})")
 _QWORDS = re.compile(f"({_alt('question_words')})")
 # "这块", "这方面": the previous question's topic; "还有呢": more of the previous answer (lexicon: followups)
-_DEICTIC = re.compile("|".join(map(re.escape, words("followups", "topic_references"))) or "$^")
-_MORE = re.compile("^(" + "|".join(map(re.escape, words("followups", "more"))) + r")[呢吗么嘛?？。!！\s]*$")
+_DEICTIC = re.compile(_alt("topic_references"))
+_MORE = re.compile(f"^({_alt('more')})[呢吗么嘛?？。!！\\s]*$")
 _ITEM_MARK = re.compile(
     r"(?:^|[\s,，;；:：。「])(?:([一二三四五六七八九十]+)(?:是|要|、)|[(（]([一二三四五六七八九十\d]+)[)）]|(\d{1,2})[.．、](?!\d))"
 )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from .lexicon import words
+from .lexicon import alternation, words
 
 
 def _words(key: str) -> str:
-    return "|".join(sorted(map(re.escape, words("intent", key)), key=len, reverse=True)) or "$^"
+    return alternation(words("intent", key))
 
 
 _NUMERAL = "[两二三四五六七八九十]"

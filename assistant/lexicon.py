@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -35,3 +36,15 @@ def places() -> frozenset[str]:
     names.update(words("zones", "extra_places"))
     names.difference_update(words("zones", "not_places"))
     return frozenset(names)
+
+
+def alternation(items, transform=None) -> str:
+    """A regex alternation of words: escaped, longest first (so "工作会议" wins over "会议"), each once; one that
+    never matches when there are none. `transform` (e.g. text.normalize) is applied to each word first."""
+    forms = [transform(w) if transform else w for w in items if w]
+    return "|".join(re.escape(w) for w in sorted(dict.fromkeys(forms), key=len, reverse=True)) or "(?!)"
+
+
+def pattern(section_name: str, key: str, transform=None) -> re.Pattern:
+    """The compiled alternation of a lexicon list."""
+    return re.compile(alternation(words(section_name, key), transform))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .chunking import heading_level, sections, split_sentences
-from .lexicon import section as _lexicon_section
+from .lexicon import alternation, section as _lexicon_section
 from .text import cn_to_int, normalize
 
 
@@ -37,8 +37,7 @@ def _w(key: str) -> list:
 
 
 def _alt(items) -> str:
-    items = [normalize(x) for x in items if x]
-    return "|".join(re.escape(x) for x in sorted(set(items), key=len, reverse=True)) or "(?!)"
+    return alternation(items, normalize)
 
 
 _NUMS = "".join(_w("numerals"))  # 一…十: ordinals and counts

@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from .lexicon import pairs, places, words
+from .lexicon import alternation, pairs, places, words
 from .text import fold
 
 CJK = r"\u4e00-\u9fff"
@@ -316,7 +316,7 @@ def title_block(paras: list[str], header: dict) -> dict:
             "head": head}
 
 
-_ROLES = "|".join(sorted((re.escape(r) for r in words("speakers", "roles")), key=len, reverse=True))
+_ROLES = alternation(words("speakers", "roles"))
 _SPEAKER_LINE = re.compile(f"^[(（]?[{CJK}、]{{0,16}}({_ROLES})[\\s　]+([{CJK}]{{2,4}})[)）]?$")
 
 

@@ -13,20 +13,15 @@ import re
 from dataclasses import dataclass
 
 from .answerability import Needs
-from .lexicon import words
+from .lexicon import pattern
 from .text import fold, normalize
 
 _YEAR = re.compile(r"((?:19|20)\d{2})")
 
 
-def _rx(key: str) -> re.Pattern:
-    return re.compile("|".join(sorted((re.escape(normalize(w)) for w in words("answers", key)), key=len, reverse=True))
-                      or "$^")
-
-
-_TARGET = _rx("target_markers")
-_RESULT = _rx("result_markers")
-_RATE = _rx("measure_rate")
+_TARGET = pattern("answers", "target_markers", normalize)
+_RESULT = pattern("answers", "result_markers", normalize)
+_RATE = pattern("answers", "measure_rate", normalize)
 
 
 def is_row(line: str) -> bool:
