@@ -112,6 +112,21 @@ class Context:
     period: str | None = None  # the period within the year (sentence, paragraph, else the document's title)
 
 
+def list_announcement(text: str, para_start: int) -> str:
+    """For a "——" line of a list, the end (120 characters) of the paragraph that announced the list ("主要目标是:");
+    "" for any other paragraph."""
+    pos = para_start
+    if not text.startswith("——", pos):
+        return ""
+    for _ in range(12):
+        prev_start = text.rfind("\n", 0, max(0, pos - 1)) + 1
+        prev = text[prev_start:pos].strip()
+        if not prev.startswith("——"):
+            return prev[-120:]
+        pos = prev_start
+    return ""
+
+
 def _clause_around(text: str, pos: int) -> str:
     start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, pos)), default=0)
     m = _CLAUSE_END.search(text, pos)
@@ -122,16 +137,7 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
     """The year and the result/target of the sentence text[start:end]; `focus` is the offset of its figure."""
     sent = normalize(fold(text[start:end]))
     para_start = text.rfind("\n", 0, start) + 1
-    lead = normalize(fold(text[para_start:start]))
-    pos = para_start
-    for _ in range(12):  # a "——" line of a list: the paragraph that announced the list ("主要目标是:") leads it
-        if not text.startswith("——", pos):
-            break
-        prev_start = text.rfind("\n", 0, max(0, pos - 1)) + 1
-        if not text.startswith("——", prev_start):
-            lead = normalize(fold(text[prev_start:pos][-120:])) + lead
-            break
-        pos = prev_start
+    lead = normalize(fold(list_announcement(text, para_start) + text[para_start:start]))
     sec = normalize(fold(section))
     ctx = Context()
     years = [int(y) for y in _YEAR.findall(sent)]

@@ -13,17 +13,15 @@ import re
 from dataclasses import dataclass
 
 from .answer import Answer, MetaFact, Note, Quote
-from .answerability import (conflicts, context_of, has_measure, masked_measure, needs_of, part_figure,
-                            target_word)
+from .answerability import (conflicts, context_of, has_measure, list_announcement, masked_measure, needs_of,
+                            part_figure, target_word)
 from .chunking import heading_level, sections, split_sentences
-from .conversation import Resolved  # noqa: F401  (a request may be a Resolved)
 from .indicators import (ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, names_indicator,
                          states_value)
 from .intent import asks, asks_meeting, asks_page_info, kind_of
 from .lexicon import words
 from .retrieval import Hit
 from .tables import find_cell
-from .render import citation, sources as render_sources  # noqa: F401  (llm, summarize, compare: until typed)
 from .text import normalize, query_terms, squash, tokenize
 
 # The share of the question's focus (its terms, weighted by length; a figure when one is asked) that the best
@@ -124,16 +122,7 @@ class Composer:
         # the paragraph's opening sentence is context ("主要预期目标是: …; 固定资产投资额238亿元,增长10%;"),
         # and for a "——…" list line, the paragraph that announced the list ("主要目标是:")
         para_start = text.rfind("\n", 0, sent.start) + 1
-        lead = normalize(text[para_start:min(sent.start, para_start + 120)])
-        if text.startswith("——", para_start):
-            pos = para_start
-            for _ in range(12):
-                prev_start = text.rfind("\n", 0, max(0, pos - 1)) + 1
-                prev = text[prev_start:pos].strip()
-                if not prev.startswith("——"):
-                    lead += normalize(prev[-120:])
-                    break
-                pos = prev_start
+        lead = normalize(text[para_start:min(sent.start, para_start + 120)] + list_announcement(text, para_start))
         weight = sum(min(len(t), 4) for t in terms) or 1
         got = sum(min(len(t), 4) * (1.0 if t in body else 0.5 if t in lead else 0.0) for t in terms)
         score = got / weight
