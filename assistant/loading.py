@@ -17,10 +17,9 @@ from pathlib import Path
 
 from .errors import LoadError
 from .lexicon import words
-from .metadata import (ZONE_SUFFIXES, detect_province, detect_zone, extract_metadata, iso_date,  # noqa: F401
-                       normalize_zone)
+from .metadata import extract_metadata, iso_date
 from .readers import DEFAULT_MAX_CHARS, SUPPORTED_SUFFIXES, read_raw
-from .text import fold
+from .text import fold, is_table_row
 
 CJK = r"\u4e00-\u9fff"
 _CJK_RE = re.compile(f"[{CJK}]")
@@ -145,12 +144,6 @@ def _unmark(line: str) -> str:
     """Markdown's own marks (# headings, > quotes, **bold**) are no text of the document."""
     line = _MD_HEADING.sub("", line)
     return _MD_EMPHASIS.sub(r"\2", line) if "**" in line else line
-
-
-def is_table_row(line: str) -> bool:
-    """A row of a table as readers give it: Markdown pipes, or cells separated by tabs (docx, pdf)."""
-    s = line.strip()
-    return (s.startswith("|") and s.endswith("|") and s.count("|") >= 3) or s.count("\t") >= 2
 
 
 def _raw_lines(raw: str) -> list[str]:
@@ -370,13 +363,11 @@ def _join_lines(lines: list[str]) -> list[str]:
     min_soft = wrap - 6
     paragraphs: list[str] = []
     current = last = ""
-    prev_blank = True
     for ln in lines:
         if not ln:
             if current:
                 paragraphs.append(current)
                 current = ""
-            prev_blank = True
             continue
         if current:
             soft = (
@@ -395,7 +386,6 @@ def _join_lines(lines: list[str]) -> list[str]:
         else:
             current = ln
         last = ln
-        prev_blank = False
     if current:
         paragraphs.append(current)
     return paragraphs

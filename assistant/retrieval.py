@@ -20,8 +20,7 @@ from pydantic import ConfigDict
 from .errors import QueryError
 from .intent import asks, asks_meeting, kind_of
 from .lexicon import words
-from .loading import ZONE_SUFFIXES
-from .metadata import file_stem, zone_mentions
+from .metadata import ZONE_SUFFIXES, file_stem, zone_mentions
 from .store import Store
 from .text import normalize, query_terms
 

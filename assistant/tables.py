@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .answerability import Needs
 from .lexicon import pattern
-from .text import fold, normalize
+from .text import fold, is_table_row as is_row, normalize
 
 _YEAR = re.compile(r"((?:19|20)\d{2})")
 
@@ -22,11 +22,6 @@ _YEAR = re.compile(r"((?:19|20)\d{2})")
 _TARGET = pattern("answers", "target_markers", normalize)
 _RESULT = pattern("answers", "result_markers", normalize)
 _RATE = pattern("answers", "measure_rate", normalize)
-
-
-def is_row(line: str) -> bool:
-    s = line.strip()
-    return (s.startswith("|") and s.endswith("|") and s.count("|") >= 3) or s.count("\t") >= 2
 
 
 def cells(line: str) -> list[str]:

@@ -157,3 +157,10 @@ def cn_to_int(s: str) -> int | None:
         else:
             current = CN_DIGITS[ch]
     return total + current
+
+
+def is_table_row(line: str) -> bool:
+    """A row of a table as readers give it: Markdown pipes, or cells separated by tabs (docx, pdf)."""
+    s = line.strip()
+    return (s.startswith("|") and s.endswith("|") and s.count("|") >= 3) or s.count("\t") >= 2
+
