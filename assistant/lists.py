@@ -143,6 +143,7 @@ class _Doc:
     paras: list
     starts: list[int] = field(default_factory=list)
     df: dict[str, int] = field(default_factory=dict)  # term -> how many paragraphs hold it
+    body_sents: dict[int, list] = field(default_factory=dict)  # paragraph -> its body's sentences (_body_sentences)
 
     def para_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
@@ -169,6 +170,14 @@ def _body_start(doc: _Doc, i: int) -> int:
     if not _is_heading_para(doc, i):
         return p.start
     return _first_sentence_end(doc, p.start, p.end)
+
+
+def _body_sentences(doc: _Doc, i: int) -> list[tuple[int, int]]:
+    """The sentences of a paragraph's body (after its heading sentence), trimmed; read once per paragraph."""
+    if i not in doc.body_sents:
+        body = _body_start(doc, i)
+        doc.body_sents[i] = _strip_units(doc, split_sentences(doc.text[body:doc.paras[i].end], body))
+    return doc.body_sents[i]
 
 
 def _markers(doc: _Doc) -> list[_Marker]:
@@ -355,9 +364,8 @@ def _strip_units(doc: _Doc, spans) -> list[tuple[int, int]]:
 
 def _parallel_enums(doc: _Doc) -> list[Enum]:
     out = []
-    for i, p in enumerate(doc.paras):
-        body = _body_start(doc, i)
-        sents = _strip_units(doc, split_sentences(doc.text[body:p.end], body))
+    for i in range(len(doc.paras)):
+        sents = _body_sentences(doc, i)
         for run in _parallel_runs(doc, sents, 2, 3):
             out.append(Enum("parallel", run, para=i))
         for s, e in sents:  # clauses of one sentence: "坚持A不动摇、坚持B不动摇、坚持C不动摇"
@@ -564,9 +572,8 @@ def _defined_enums(doc: _Doc) -> list[Enum]:
 
 def _semicolon_enums(doc: _Doc) -> list[Enum]:
     out = []
-    for i, p in enumerate(doc.paras):
-        body = _body_start(doc, i)
-        sents = _strip_units(doc, split_sentences(doc.text[body:p.end], body))
+    for i in range(len(doc.paras)):
+        sents = _body_sentences(doc, i)
         run: list = []
         for span in sents:
             run.append(span)
@@ -931,8 +938,7 @@ def _sentences_enum(doc: _Doc, pos: int) -> Enum | None:
     i = doc.para_of(pos)
     p = doc.paras[i]
     body = _body_start(doc, i)
-    spans = [(s, e) for s, e in _strip_units(doc, split_sentences(doc.text[body:p.end], body))
-             if len(doc.text[s:e].strip()) > 4]
+    spans = [(s, e) for s, e in _body_sentences(doc, i) if len(doc.text[s:e].strip()) > 4]
     if len(spans) < 2:
         return None
     return Enum("sentences", spans[:12], para=i, lead=(p.start, body) if body > p.start else None)
