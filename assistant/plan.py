@@ -3,7 +3,8 @@
 The planner reads the question once: it resolves a follow-up from the history into a self-contained query
 (conversation.py), finds the documents and zones it names (retrieval.resolve_scope: metadata first, then the
 documents' text, never a wall), and reads what is asked — the kind of answer, the indicator, the years, a result
-or a target, the quantity. Composers receive the Request and never re-read the question for these.
+or a target, the quantity. The Assistant dispatches on Request.kind; the extractive fact composer still reads the
+query's intent words where it scores sentences (a second reading this change did not remove).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Request:
     indicator: str | None = None  # the indicator asked for (lexicon name)
     years: list[int] = field(default_factory=list)
     wants: str | None = None  # "result" | "target" | None
-    measure: str | None = None  # "amount" quantities: money | count | rate | share | None
+    measure: str | None = None  # the first quantity asked: money | count | rate | share | None
     page_info: bool = False  # asks when/where the page was published
     mode: str = "extractive"  # or "llm"
     filters: dict = field(default_factory=dict)  # hard filters the user set: zone, doc, year
