@@ -3,6 +3,11 @@
 A passage never crosses a heading and never cuts a sentence (a run-on sentence longer than the limit is cut
 at clause commas, the only place left). Each passage keeps its section path and its offsets into the clean
 text, so that a quote can be checked and highlighted in the document it came from.
+
+A table (text.table_blocks: tab-separated rows as the readers give them, or Markdown pipes) becomes table
+passages: its header row one passage, each data row another, the row's text verbatim at its offsets. The header
+row and the caption travel in the row passage's metadata and in what search sees (search_text), so that
+"2024年目标 规上工业增加值" finds the row, and a figure is never quoted apart from its header.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .text import table_blocks
+
 MAX_CHARS = 400
-VERSION = 3  # part of every document hash: a new chunker re-chunks on the next ingest
+VERSION = 4  # part of every document hash: a new chunker re-chunks on the next ingest
 TARGET_CHARS = 300
 
 _CN_NUM = "一二三四五六七八九十"
@@ -54,6 +61,29 @@ class Passage:
     end: int
     section: str  # "一、… › (三)…"
     index: int = 0
+    kind: str = "text"  # text | table_header | table_row
+    table_header: str = ""  # a table passage: its table's header row (tab-separated cells) ...
+    table_caption: str = ""  # ... and caption ("表1 2024年主要经济指标目标"), "" when it has none
+    header_start: int = 0  # the header row's offsets in the clean text
+    header_end: int = 0
+
+    @property
+    def meta(self) -> dict:
+        """What a table passage adds to its stored metadata ({} for text)."""
+        if self.kind == "text":
+            return {}
+        return {"kind": self.kind, "table_header": self.table_header, "table_caption": self.table_caption,
+                "table_header_start": self.header_start, "table_header_end": self.header_end}
+
+
+def search_text(text: str, meta: dict) -> str:
+    """What keyword and dense search see of a passage: a table row with its caption and header row before it
+    (the row alone says "135", not "2024年目标"); any other passage as it is."""
+    head = [meta.get("table_caption", "")]
+    if meta.get("kind") == "table_row":
+        head.append(meta.get("table_header", ""))
+    head = [h for h in head if h]
+    return "\n".join(head + [text]) if head else text
 
 
 @dataclass
@@ -95,12 +125,13 @@ def sections(text: str) -> list[_Para]:
     stack: list[tuple[int, str]] = []
     pending_part: str | None = None
     pos = 0
+    rows = _table_lines(text)
     for line in text.split("\n"):
         start, end = pos, pos + len(line)
         pos = end + 1
         if not line.strip():
             continue
-        level = heading_level(line)
+        level = None if start in rows else heading_level(line)  # "一、工业\t…" is a row, not a heading
         if pending_part is not None and level is None and len(line) <= 60:
             level, label = 1, f"{pending_part} {line.strip()}"
             pending_part = None
@@ -121,10 +152,21 @@ def sections(text: str) -> list[_Para]:
     return paras
 
 
+def _table_lines(text: str) -> dict[int, tuple]:
+    """line start -> (kind, its table) for every header and row line of the text's tables."""
+    out: dict[int, tuple] = {}
+    for block in table_blocks(text):
+        out.setdefault(block.header[0], ("table_header", block))
+        for s, _ in block.rows:
+            out[s] = ("table_row", block)
+    return out
+
+
 def chunk(text: str, max_chars: int = MAX_CHARS, target: int = TARGET_CHARS) -> list[Passage]:
     passages: list[Passage] = []
     cur_start = cur_end = None
     cur_section: tuple[str, ...] = ()
+    table_lines = _table_lines(text)
 
     def flush():
         nonlocal cur_start, cur_end
@@ -134,6 +176,17 @@ def chunk(text: str, max_chars: int = MAX_CHARS, target: int = TARGET_CHARS) -> 
 
     for para in sections(text):
         line = text[para.start:para.end]
+        role = table_lines.get(para.start)
+        if role and line.strip() and len(line.strip()) <= max_chars:  # a table's row: a passage of its own
+            flush()
+            cur_section = para.section
+            kind, block = role
+            hs, he = block.header
+            cap = text[block.caption[0]:block.caption[1]] if block.caption else ""
+            passages.append(Passage(line, para.start, para.end, " › ".join(para.section), kind=kind,
+                                    table_header=text[hs:he].strip(" \u3000"), table_caption=cap,
+                                    header_start=hs, header_end=he))
+            continue
         is_heading = heading_level(line) is not None and not (
             cur_start is not None and re.fullmatch(r"0\d", text[cur_start:cur_end].strip()))
         if para.section != cur_section or is_heading:

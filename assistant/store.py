@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .chunking import chunk, enumeration_count, heading_level
+from .chunking import chunk, enumeration_count, heading_level, search_text
 from .config import Settings, fault_point
 from .embeddings import get_embeddings, model_id
 from .errors import AssistantError, LoadError, ModelMismatchError, StoreError
@@ -451,7 +451,7 @@ class Store:
             if complete:
                 break
             time.sleep(0.05)
-        index_texts = [keyword_text(m.get("section", ""), t) for t, m in zip(texts, metas)]
+        index_texts = [keyword_text(m.get("section", ""), search_text(t, m)) for t, m in zip(texts, metas)]
         tokenized = [self._tokens.get(pid) or tokenize(t) for pid, t in zip(ids, index_texts)]
         self._tokens = dict(zip(ids, tokenized))  # the current passages only
         index = KeywordIndex()
@@ -563,7 +563,7 @@ class Store:
             {**{k: meta[k] for k in ("zone", "title", "speaker", "date", "year", "kind", "province") if k in meta},
              "doc": doc.name, "doc_hash": doc_hash, "section": p.section, "start": p.start, "end": p.end,
              "idx": p.index, "head": _head(p.text),
-             "enum": enumeration_count(p.text)}
+             "enum": enumeration_count(p.text), **p.meta}
             for p in passages
         ]
         try:
@@ -571,7 +571,7 @@ class Store:
             step = 64
             for i in range(0, len(passages), step):
                 part = passages[i:i + step]
-                vectors += self._embed([embed_text(meta, p.section, p.text) for p in part])
+                vectors += self._embed([embed_text(meta, p.section, search_text(p.text, p.meta)) for p in part])
                 if progress:
                     progress(f"嵌入 {doc.name}", min(i + step, len(passages)), len(passages))
         except Exception as exc:

@@ -1,4 +1,4 @@
-"""Tables in a document's text: rows as readers give them (tab-separated cells from .docx and .pdf, Markdown pipes),
+"""Tables in a document's text: rows as readers give them (tab-separated cells from .docx, .pdf and .html, Markdown pipes),
 each read against its header, so that a figure is answered by row and column and never apart from its header.
 
     指标\t2021年完成\t2022年目标\t增长
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .answerability import Needs
 from .lexicon import pattern
-from .text import fold, is_table_row as is_row, normalize
+from .text import fold, is_table_row as is_row, normalize, row_cells, table_at
 
 _YEAR = re.compile(r"((?:19|20)\d{2})")
 
@@ -25,10 +25,7 @@ _RATE = pattern("answers", "measure_rate", normalize)
 
 
 def cells(line: str) -> list[str]:
-    s = line.strip()
-    if "\t" in s:
-        return [c.strip() for c in s.split("\t")]
-    return [c.strip() for c in s.strip("|").split("|")]
+    return row_cells(line)
 
 
 @dataclass
@@ -43,32 +40,10 @@ class TableCell:
 
 
 def rows_around(text: str, pos: int) -> tuple[tuple[int, int], list[tuple[int, int]]] | None:
-    """The table holding the line at `pos`: (header line span, [row line spans])."""
-    start = text.rfind("\n", 0, pos) + 1
-    end = text.find("\n", pos)
-    end = len(text) if end < 0 else end
-    if not is_row(text[start:end]):
-        return None
-    lines = []
-    s = start
-    while s > 0:  # up to the table's first row
-        prev = text.rfind("\n", 0, s - 1) + 1
-        if not is_row(text[prev:s - 1]):
-            break
-        s = prev
-    first = s
-    while True:
-        e = text.find("\n", s)
-        e = len(text) if e < 0 else e
-        if not is_row(text[s:e]):
-            break
-        lines.append((s, e))
-        if e >= len(text):
-            break
-        s = e + 1
-    if len(lines) < 2 or lines[0][0] != first:
-        return None
-    return lines[0], lines[1:]
+    """The table holding the line at `pos`: (header line span, [row line spans]). Rows after a group label
+    ("二、创新指标" across the table) are read against the table's first header (text.table_blocks)."""
+    block = table_at(text, pos)
+    return (block.header, list(block.rows)) if block else None
 
 
 def _column_score(head: str, needs: Needs) -> float:
@@ -112,7 +87,7 @@ def find_cell(text: str, forms: list[str], needs: Needs, within: list[tuple[int,
             line = text[pos:end]
             if is_row(line) and any(f in normalize(fold(line)) for f in forms):
                 table = rows_around(text, pos)
-                if table:
+                if table and table[0][0] != pos:  # the header row names no figure of its own
                     (hs, he), _ = table
                     head, row = cells(text[hs:he]), cells(line)
                     if len(head) == len(row):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -160,7 +161,89 @@ def cn_to_int(s: str) -> int | None:
 
 
 def is_table_row(line: str) -> bool:
-    """A row of a table as readers give it: Markdown pipes, or cells separated by tabs (docx, pdf)."""
+    """A row of a table as readers give it: Markdown pipes, or cells separated by tabs (docx, pdf, html). A tab
+    only at a line's edge is indentation, not a cell boundary."""
     s = line.strip()
-    return (s.startswith("|") and s.endswith("|") and s.count("|") >= 3) or s.count("\t") >= 2
+    return (s.startswith("|") and s.endswith("|") and s.count("|") >= 3) or "\t" in s
+
+
+def row_cells(line: str) -> list[str]:
+    """The cells of a table row. Tab rows keep an empty first or last cell (a header's empty corner), so that a
+    row and its header line up cell for cell."""
+    if "\t" in line.strip():
+        return [c.strip() for c in line.strip(" \u3000\n").split("\t")]
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """A table in a document's text, as spans of whole lines: its header row, its data rows and its caption (the
+    short line just before the header: "表1 2024年主要经济指标目标", "主要指标安排如下：", a <caption>)."""
+
+    header: tuple[int, int]
+    rows: tuple[tuple[int, int], ...]
+    caption: tuple[int, int] | None = None
+
+    @property
+    def end(self) -> int:
+        return self.rows[-1][1]
+
+
+CAPTION_MAX = 60
+
+
+@lru_cache(maxsize=16)
+def table_blocks(text: str) -> tuple[TableBlock, ...]:
+    """Every table of a text: a run of two or more consecutive rows with the same number of cells, its first row
+    the header. A run that follows a table of as many cells across one short line (a group label, "二、创新指标")
+    continues that table: its rows are read against the first header."""
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    runs: list[tuple[int, int, int]] = []  # (first line, last line, cells)
+    i = 0
+    while i < len(lines):
+        s, e = lines[i]
+        if not is_table_row(text[s:e]):
+            i += 1
+            continue
+        n = len(row_cells(text[s:e]))
+        j = i
+        while j + 1 < len(lines) and is_table_row(text[slice(*lines[j + 1])]) \
+                and len(row_cells(text[slice(*lines[j + 1])])) == n:
+            j += 1
+        if j > i:
+            runs.append((i, j, n))
+        i = j + 1
+    blocks: list[TableBlock] = []
+    prev: tuple[int, int, int] | None = None
+    for first, last, n in runs:
+        spans = tuple(lines[first:last + 1])
+        between = text[lines[first - 1][0]:lines[first - 1][1]].strip() if first else ""
+        if prev and blocks and prev[2] == n and prev[1] == first - 2 and 0 < len(between) <= 30:
+            blocks.append(TableBlock(blocks[-1].header, spans, blocks[-1].caption))
+        else:
+            blocks.append(TableBlock(spans[0], spans[1:], _caption(text, lines, first)))
+        prev = (first, last, n)
+    return tuple(blocks)
+
+
+def _caption(text: str, lines: list[tuple[int, int]], first: int) -> tuple[int, int] | None:
+    if first == 0:
+        return None
+    s, e = lines[first - 1]
+    line = text[s:e]
+    if not line.strip() or len(line.strip()) > CAPTION_MAX or is_table_row(line) or line.rstrip().endswith("。"):
+        return None
+    lead = len(line) - len(line.lstrip())
+    return s + lead, s + len(line.rstrip())
+
+
+def table_at(text: str, pos: int) -> TableBlock | None:
+    """The table holding the row or header line at `pos`."""
+    for block in table_blocks(text):
+        if block.header[0] <= pos <= block.header[1] or any(s <= pos <= e for s, e in block.rows):
+            return block
+    return None
 
