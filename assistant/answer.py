@@ -154,3 +154,41 @@ class Answer:
         if self.nearest:
             out["nearest"] = [q.to_dict() for q in self.nearest]
         return out
+
+
+def combine(parts: list[tuple[str, Answer]]) -> Answer:
+    """One answer to a question that asked several things, from the answer to each (question, Answer) in turn:
+    their quotes, facts, tables and notes in order; a part the documents do not answer is said so in a note
+    (with its reason), and its nearest passages are kept. Not found only when no part is found."""
+    found = [(q, a) for q, a in parts if a.kind != "not_found"]
+    if not found:
+        first = parts[0][1]
+        out = Answer("not_found", query="；".join(a.query for _, a in parts),
+                     reason="；".join(f"「{q}」{a.reason}" for q, a in parts if a.reason),
+                     looked_for=[t for _, a in parts for t in a.looked_for])
+        out.nearest = [n for _, a in parts for n in a.nearest][:3]
+        out.notes = [n for _, a in parts for n in a.notes]
+        return out if out.reason else first
+    out = Answer(found[0][1].kind if len(found) == 1 else "answer", query="；".join(a.query for _, a in parts),
+                 title=found[0][1].title if len(found) == 1 else "")
+    seen: dict[tuple, Quote] = {}
+
+    def keep(q: Quote) -> Quote:
+        return seen.setdefault((q.doc, q.start, q.end), q)
+
+    for question, a in parts:
+        if a.kind == "not_found":
+            out.notes.append(Note(f"「{question}」：文档中没有找到答案（{a.reason}）。", "warning"))
+            out.nearest.extend(a.nearest)
+            continue
+        for q in a.quotes:
+            out.cite(keep(q))
+        out.lead.extend(q for q in map(keep, a.lead) if not any(q is x for x in out.lead))
+        out.items.extend(map(keep, a.items))
+        out.sections.extend(a.sections)
+        out.facts.extend(f for f in a.facts if f not in out.facts)
+        out.tables.extend(a.tables)
+        out.notes.extend(n for n in a.notes if n not in out.notes)
+        out.flags.extend(f for f in a.flags if f not in out.flags)
+    out.nearest = out.nearest[:3]
+    return out

@@ -46,6 +46,8 @@ def masked_measure(span: str, measures: list[str]) -> bool:
             return True
     return False
 _MIDYEAR = _rx("midyear_titles")
+_REVIEW = _rx("review_titles")
+_COMPARED_WITH = tuple(words("answers", "compared_with"))
 _PART = _rx("part_subjects")
 _DENOMINATOR = tuple(words("figures", "denominator_marks"))
 
@@ -84,6 +86,17 @@ class Needs:
     measure: str | None = None  # the first quantity asked: "rate" | "share" | "count" | "money" | None
     measures: list[str] = field(default_factory=list)  # every quantity asked ("多少亿？增长多少？": money, rate)
     period: str | None = None  # a period within the year ("上半年", "一季度", "前三季度")
+    relative: int | None = None  # a year said relative to each document's own ("去年": -1, "明年": +1), no year named
+
+
+def relative_year(text: str) -> int | None:
+    """The offset of a year said relative to a document's own year ("去年" -1, "明年" +1; lexicon
+    [relative_years]); None when there is none, or only "今年" (said loosely of the document's year)."""
+    t = normalize(fold(text))
+    found = sorted((m.start(), -len(w), d) for w, d in _RELATIVE.items()
+                   for m in re.finditer(re.escape(normalize(w)), t)
+                   if not t[:m.start()].endswith(_COMPARED_WITH))  # "比上年增长多少" compares, asks no year
+    return found[0][2] if found and found[0][2] != 0 else None
 
 
 def needs_of(question: str, want_number: bool) -> Needs:
@@ -91,7 +104,8 @@ def needs_of(question: str, want_number: bool) -> Needs:
     years = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年?", q)]
     wants = "target" if _TARGET_Q.search(q) else "result" if _RESULT_Q.search(q) else None
     measures = [m for m, rx in _MEASURES if rx.search(q)] if want_number else []
-    return Needs(years, wants, measures[0] if measures else None, measures, period_of(q))
+    return Needs(years, wants, measures[0] if measures else None, measures, period_of(q),
+                 None if years else relative_year(q))
 
 
 def period_of(text: str) -> str | None:
@@ -110,6 +124,7 @@ class Context:
     plan: bool | None = None  # True: a target; False: a result; None: cannot tell
     plan_from: str = ""  # clause (the figure's own clause says it) | context (sentence, paragraph, heading)
     period: str | None = None  # the period within the year (sentence, paragraph, else the document's title)
+    doc_year: int | None = None  # the document's own year (its metadata), for a year the question says relatively
 
 
 def list_announcement(text: str, para_start: int) -> str:
@@ -139,7 +154,7 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
     para_start = text.rfind("\n", 0, start) + 1
     lead = normalize(fold(list_announcement(text, para_start) + text[para_start:start]))
     sec = normalize(fold(section))
-    ctx = Context()
+    ctx = Context(doc_year=int(meta["year"]) if str(meta.get("year") or "").isdigit() else None)
     years = [int(y) for y in _YEAR.findall(sent)]
     if years:
         ctx.year, ctx.year_from = years[0], "sentence"
@@ -171,8 +186,12 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
         # a document reports on its year's plan and, in a speech or report early in the year, on the last year
         y = int(meta["year"])
         date = str(meta.get("date") or "")
-        early = (meta.get("kind") in _EARLY_KINDS and not _MIDYEAR.search(normalize(fold(str(meta.get("title", "")))))
-                 and not (len(date) >= 7 and int(date[5:7]) > 4))
+        title = normalize(fold(str(meta.get("title", ""))))
+        dated = int(date[:4]) if date[:4].isdigit() else None
+        # Early in its year, a speech or report gives the last year's results; not a mid-year one, not a review
+        # of the year it names ("2021年经济发展综述"), not one written after that year (dated 2022-01).
+        early = (meta.get("kind") in _EARLY_KINDS and not _MIDYEAR.search(title) and not _REVIEW.search(title)
+                 and not (dated and dated > y) and not (len(date) >= 7 and int(date[5:7]) > 4))
         ctx.year = y if ctx.plan or not early else y - 1
         ctx.year_from = "document"
     return ctx
@@ -193,6 +212,9 @@ def conflicts(needs: Needs, ctx: Context, span: str) -> list[str]:
     if needs.years and ctx.year is not None and ctx.year not in needs.years:
         if ctx.year_from != "document" or len(needs.years) == 1:
             out.append("year")
+    elif needs.relative is not None and ctx.year is not None and ctx.doc_year is not None:
+        if ctx.year != ctx.doc_year + needs.relative:
+            out.append("year")  # "去年" of this document is its year - 1
     if needs.wants == "result" and ctx.plan is True:
         out.append("target_for_result")
     elif needs.wants == "target" and ctx.plan is False:

@@ -25,6 +25,20 @@ _PUBLISHED = re.compile(_words("published"))
 _MEETING_Q = re.compile(_words("meeting_question"))
 
 
+_ASKING = re.compile(_words("question_words"))
+_PART_END = re.compile(r"(?<=[？?；;])")
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a question asks, each ending at its question mark ("…叫什么？他说…是什么？" → two);
+    [question] when it asks one thing, or when a piece asks nothing by itself ("关于营收？多少？" is one). At most
+    three."""
+    pieces = [p.strip() for p in _PART_END.split(question.strip()) if p.strip(" ？?；;，,。")]
+    if len(pieces) < 2 or len(pieces) > 3 or not all(_ASKING.search(p) for p in pieces):
+        return [question]
+    return pieces
+
+
 def asks_meeting(question: str) -> bool:
     """The question asks at which meeting a document was given ("在什么会上讲的")."""
     return bool(_MEETING_Q.search(question))
