@@ -73,7 +73,8 @@ class Composer:
         self.resolved = resolved
         self.query = resolved.query
         self.filters = filters if filters is not None else dict(getattr(resolved, "filters", {}) or {})
-        self.docs_meta = lib.store.documents()
+        self.docs_meta = lib.store.enabled_documents()  # a disabled document is never quoted
+        self.lexicon = lib.store.user_lexicon()  # the curator's synonyms: a sentence may say the asked word otherwise
         self.versions: dict[str, str] = {}  # document -> the hash of the version its retrieved passages are of
 
     def text(self, doc: str) -> str:
@@ -123,8 +124,9 @@ class Composer:
         # and for a "——…" list line, the paragraph that announced the list ("主要目标是:")
         para_start = text.rfind("\n", 0, sent.start) + 1
         lead = normalize(text[para_start:min(sent.start, para_start + 120)] + list_announcement(text, para_start))
+        said, led = self.lexicon.widen(body), self.lexicon.widen(lead)
         weight = sum(min(len(t), 4) for t in terms) or 1
-        got = sum(min(len(t), 4) * (1.0 if t in body else 0.5 if t in lead else 0.0) for t in terms)
+        got = sum(min(len(t), 4) * (1.0 if t in said else 0.5 if t in led else 0.0) for t in terms)
         score = got / weight
         if want_number and _NUM.search(body):
             score += 0.25
@@ -249,7 +251,8 @@ class Composer:
             for j in range(i, min(i + 4, len(clauses))):
                 s, e = clauses[i][0], clauses[j][1]
                 body = normalize(text[s:e])
-                covered = sum(w for t, w in weights.items() if t in body)
+                said = self.lexicon.widen(body)
+                covered = sum(w for t, w in weights.items() if t in said)
                 has_num = bool(_NUM.search(body)) or not want_number
                 has_metric = not must or any(normalize(f) in body for f in must)
                 key = (has_metric, has_num, covered, -(e - s))
@@ -262,7 +265,7 @@ class Composer:
         terms = self.key_terms(query)
         want_number = "number" in asks(query)
         years = re.findall(r"(?:19|20)\d{2}", query)
-        metric = metric_in(query)
+        metric = metric_in(query, self.lexicon.metric_aliases())
         needs = needs_of(query, want_number)
         if metric and want_number:
             tabled = self.compose_table_cell(hits, metric, needs)
@@ -454,5 +457,5 @@ def _prepare(bot, question: str, history: list[dict]):
     """The planned request for a question (tests and the LLM composer's callers use it directly)."""
     from .plan import plan
 
-    return plan(question, history, bot.store.documents(), mode="llm" if bot.settings.llm else "extractive",
-                max_chars=bot.settings.max_question_chars)
+    return plan(question, history, bot.store.enabled_documents(), mode="llm" if bot.settings.llm else "extractive",
+                max_chars=bot.settings.max_question_chars, lexicon=bot.store.user_lexicon())

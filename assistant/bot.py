@@ -44,6 +44,48 @@ class Assistant:
                year: int | None = None):
         return self.retriever.search(query, k=k, zone=zone, doc=doc, year=year)
 
+    # -------------------------------------------------------------------------------- curating
+
+    def explain(self, query: str, k: int | None = None, zone: str | None = None, doc: str | None = None,
+                year: int | None = None):
+        """A retrieval test (命中测试): the passages `search` finds, each with its keyword, vector and fused
+        score in 0-1, the scope applied and the tokens searched (retrieval.Explanation)."""
+        return self.retriever.explain(query, k=k, zone=zone, doc=doc, year=year)
+
+    def set_meta(self, doc: str, zone: str | None = None, title: str | None = None, year: int | str | None = None,
+                 date: str | None = None, speaker: str | None = None, kind: str | None = None) -> dict:
+        """Correct a document's metadata (None: unchanged); returns its record. Used at once by scope and
+        answers, kept across restarts and re-ingest of the file (Store.set_meta)."""
+        return self.store.set_meta(doc, zone=zone, title=title, year=year, date=date, speaker=speaker, kind=kind)
+
+    def set_enabled(self, doc: str, enabled: bool) -> dict:
+        """Disable a document (kept, but never retrieved, quoted, summarised or compared) or enable it again."""
+        return self.store.set_enabled(doc, enabled)
+
+    def lexicon_entries(self) -> list[dict]:
+        """The user lexicon: [{"word", "synonyms", "kind": "synonym" | "zone"}]."""
+        return [e.to_dict() for e in self.store.user_lexicon().entries]
+
+    def lexicon_add(self, word: str, synonyms: list[str], kind: str = "synonym") -> dict:
+        """Add a synonym group ("营收" -> ["营业收入"]) or, with kind="zone", an alias of a zone; applied to the
+        next question, nothing re-embedded."""
+        from . import userlex
+
+        return userlex.add(userlex.path_in(self.settings.home), word, list(synonyms), kind).to_dict()
+
+    def lexicon_remove(self, word: str) -> list[dict]:
+        from . import userlex
+
+        return [e.to_dict() for e in userlex.remove(userlex.path_in(self.settings.home), word)]
+
+    def lexicon_problems(self) -> list[str]:
+        """What is wrong with the user lexicon (parse errors, empty words, a word its own synonym, a zone alias
+        for no document's zone)."""
+        from . import userlex
+
+        zones = {m.get("zone", "") for m in self.documents().values()}
+        return userlex.check(userlex.path_in(self.settings.home), zones)
+
     # -------------------------------------------------------------------------------- answers
 
     def mode_of(self, mode: str | None) -> str:
@@ -63,8 +105,8 @@ class Assistant:
         from .plan import plan
 
         mode = self.mode_of(mode)
-        request = plan(question, history or [], self.store.documents(), mode=mode, filters=filters,
-                       max_chars=self.settings.max_question_chars)
+        request = plan(question, history or [], self.store.enabled_documents(), mode=mode, filters=filters,
+                       max_chars=self.settings.max_question_chars, lexicon=self.store.user_lexicon())
         return Composer(self._library(mode), request, filters), request
 
     @staticmethod
@@ -113,7 +155,9 @@ class Assistant:
 
         if length not in BUDGETS:
             raise QueryError(f"未知的长度 {length!r}；可用: {', '.join(BUDGETS)}。")
-        docs = self.documents()
+        docs = self.store.enabled_documents()
+        if doc not in docs and doc in self.documents():
+            raise QueryError(f"文档 {doc!r} 已停用。用 `assistant enable {doc}` 重新启用后再总结。")
         comp = Composer(self._library(mode), Resolved(request or doc), {})
         name = doc if doc in docs else pick_document(comp, doc)
         if name is None or name not in docs:
@@ -128,7 +172,7 @@ class Assistant:
         from .errors import QueryError
         from .retrieval import resolve_scope
 
-        docs_meta = self.documents()
+        docs_meta = self.store.enabled_documents()
         docs, missing = [], []
         for z in zones:
             scope = resolve_scope(z, docs_meta)

@@ -87,14 +87,17 @@ def cmd_docs(args) -> int:
         _print_json([{"doc": n, **m} for n, m in sorted(docs.items())])
         return 0
     rows = [[n, m.get("zone", ""), (m.get("title", "") or "")[:28], m.get("speaker", ""),
-             m.get("date", "") or str(m.get("year", "")), m.get("kind", ""), str(m.get("n_passages", ""))]
+             m.get("date", "") or str(m.get("year", "")), m.get("kind", ""), str(m.get("n_passages", "")),
+             "enabled" if m.get("enabled", True) else "disabled"]
             for n, m in sorted(docs.items())]
-    print(_table(rows, ["doc", "zone", "title", "speaker", "date", "kind", "passages"]))
+    print(_table(rows, ["doc", "zone", "title", "speaker", "date", "kind", "passages", "state"]))
     return 0
 
 
 def cmd_search(args) -> int:
     bot = _assistant()
+    if args.explain:
+        return _explain(bot, args)
     hits = bot.search(args.query, k=args.k, zone=args.zone, doc=args.doc, year=args.year)
     if args.json:
         _print_json([h.to_dict() for h in hits])
@@ -104,6 +107,98 @@ def cmd_search(args) -> int:
     for i, h in enumerate(hits, 1):
         print(f"[{i}] {h.score:.3f}  {h.doc}  {h.zone}  {h.section[:60]}  ({h.start}-{h.end})")
         print("    " + h.text.replace("\n", " ")[:300])
+    return 0
+
+
+def _explain(bot, args) -> int:
+    ex = bot.explain(args.query, k=args.k, zone=args.zone, doc=args.doc, year=args.year)
+    if args.json:
+        _print_json(ex.to_dict())
+        return 0
+    sc = ex.scope
+    labels = {"metadata": "问题里的园区/文档名（元数据）", "text": "问题里的园区名（文档正文提到）", "filter": "指定的筛选条件"}
+    via = " + ".join(labels.get(p, p) for p in sc["via"].split("+")) if sc["via"] else "无（全部文档）"
+    print(f"检索: {ex.query}")
+    print(f"词: {' '.join(ex.tokens) or '（无）'}" + (f"  （用户词表扩展: {' '.join(ex.expanded)}）" if ex.expanded else ""))
+    print(f"范围: {via}" + (f"；园区 {'、'.join(sc['zones'])}" if sc["zones"] else "")
+          + (f"；文档 {'、'.join(sc['docs'])}" if sc["docs"] else "") + (f"；年份 {sc['year']}" if sc["year"] else "")
+          + (f"；语料中没有: {'、'.join(sc['unknown_zones'])}" if sc["unknown_zones"] else ""))
+    print(f"分数: keyword = BM25/本次最高, vector = 余弦相似度 min-max, fused = 排序分/{ex.ceiling:g}（均在 0-1）")
+    if not ex.hits:
+        print("没有找到相关段落。")
+    for h in ex.hits:
+        print(f"[{h.rank}] fused {h.fused:.3f}  keyword {h.keyword:.3f}  vector {h.vector:.3f}  {h.doc}  {h.zone}  "
+              f"{h.section[:50]}  ({h.start}-{h.end})")
+        print("    " + h.text.replace("\n", " ")[:300])
+    return 0
+
+
+def _meta_fields(meta: dict) -> dict:
+    keys = ("zone", "title", "year", "date", "speaker", "kind", "enabled", "meta_sources", "user_meta", "edited_at")
+    return {k: meta[k] for k in keys if k in meta}
+
+
+def cmd_meta(args) -> int:
+    bot = _assistant(auto=False)
+    fields = {k: getattr(args, k) for k in ("zone", "title", "year", "date", "speaker", "kind")}
+    if any(v is not None for v in fields.values()):
+        meta = bot.set_meta(args.doc, **fields)
+    else:
+        meta = bot.documents().get(args.doc)
+        if meta is None:
+            from .errors import EditError
+
+            raise EditError(f"没有名为 {args.doc!r} 的文档。用 `assistant docs` 查看已有文档。")
+    if args.json:
+        _print_json({"doc": args.doc, **meta})
+        return 0
+    for k, v in _meta_fields(meta).items():
+        print(f"{k:<13}{v}")
+    return 0
+
+
+def cmd_enable(args, enabled: bool = True) -> int:
+    bot = _assistant(auto=False)
+    bot.set_enabled(args.doc, enabled)
+    print(f"{'enabled' if enabled else 'disabled'} {args.doc}" + ("" if enabled else "（保留在存储中，不参与检索和回答）"))
+    return 0
+
+
+def cmd_disable(args) -> int:
+    return cmd_enable(args, enabled=False)
+
+
+def cmd_lexicon(args) -> int:
+    bot = _assistant(auto=False)
+    if args.action == "add":
+        if len(args.words) < 2:
+            from .errors import EditError
+
+            raise EditError("用法: assistant lexicon add 词 同义词… [--zone]，例如 assistant lexicon add 营收 营业收入。")
+        entry = bot.lexicon_add(args.words[0], args.words[1:], "zone" if args.zone else "synonym")
+        print(f"added {entry['word']} = {' / '.join(entry['synonyms'])} ({entry['kind']})")
+        if entry["kind"] == "zone":
+            zones = {m.get("zone", "") for m in bot.documents().values()}
+            for z in entry["synonyms"]:
+                if z not in zones:
+                    print(f"注意: 还没有哪篇文档的园区是「{z}」。", file=sys.stderr)
+        return 0
+    if args.action == "remove":
+        if len(args.words) != 1:
+            from .errors import EditError
+
+            raise EditError("用法: assistant lexicon remove 词")
+        for e in bot.lexicon_remove(args.words[0]):
+            print(f"removed {e['word']} ({e['kind']})")
+        return 0
+    entries = bot.lexicon_entries()
+    if args.json:
+        _print_json(entries)
+        return 0
+    if not entries:
+        print("用户词表是空的。用 `assistant lexicon add 营收 营业收入` 添加同义词。")
+        return 0
+    print(_table([[e["word"], " / ".join(e["synonyms"]), e["kind"]] for e in entries], ["word", "synonyms", "kind"]))
     return 0
 
 
@@ -178,7 +273,12 @@ def cmd_doctor(args) -> int:
     for f in findings:
         print(f)
     print("store OK" if not findings else ("repaired" if not args.check else "problems found"))
-    return 0 if (not findings or not args.check) else 1
+    lexicon = bot.lexicon_problems()  # reported, never rewritten: the curator fixes the file
+    for p in lexicon:
+        print(f"user lexicon: {p}")
+    if lexicon:
+        print("user lexicon: problems found")
+    return 1 if lexicon or (findings and args.check) else 0
 
 
 def _positive_int(value: str) -> int:
@@ -210,7 +310,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--year", type=int)
     s.add_argument("-k", type=_positive_int, default=5)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--explain", action="store_true",
+                   help="retrieval test: keyword, vector and fused scores (0-1), the scope applied, the tokens searched")
     s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("meta", help="show a document's metadata, or correct it (kept across re-ingest)")
+    s.add_argument("doc")
+    s.add_argument("--zone")
+    s.add_argument("--title")
+    s.add_argument("--year")
+    s.add_argument("--date", help="2021-02-04 or 2021年2月4日 (sets the year too unless --year is given)")
+    s.add_argument("--speaker")
+    s.add_argument("--kind")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_meta)
+
+    s = sub.add_parser("disable", help="keep a document but never retrieve or quote it")
+    s.add_argument("doc")
+    s.set_defaults(func=cmd_disable)
+
+    s = sub.add_parser("enable", help="enable a disabled document again")
+    s.add_argument("doc")
+    s.set_defaults(func=cmd_enable)
+
+    s = sub.add_parser("lexicon", help="the user lexicon: synonyms and zone aliases (ASSISTANT_HOME/user_lexicon.toml)")
+    s.add_argument("action", choices=["add", "list", "remove"])
+    s.add_argument("words", nargs="*", help="add: WORD SYNONYM... ; remove: WORD")
+    s.add_argument("--zone", action="store_true", help="add: WORD is an alias of the zone(s) given")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_lexicon)
 
     s = sub.add_parser("remove", help="remove a document and all its passages")
     s.add_argument("doc")

@@ -251,7 +251,7 @@ def _read_ask(comp, query: str, docs: list[str], mentions: list[str]) -> _Ask:
     if ask.family:
         ask.indicators = list(FAMILIES[ask.family])
     else:
-        metric = metric_in(base)
+        metric = metric_in(base, comp.lexicon.metric_aliases())
         ask.indicators = [metric] if metric else []
     plain = _WHICH_COUNT.sub("", base)  # "哪几条", "哪几个方面" ask which, not how many
     judged = _RANK_HIGH.search(q) or _RANK_LOW.search(q) or any(normalize(w) in q for w in THRESHOLDS)

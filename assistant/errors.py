@@ -23,3 +23,7 @@ class ModelMismatchError(StoreError):
 
 class QueryError(AssistantError):
     """A question or search request that cannot be run (empty, too long, unknown zone)."""
+
+
+class EditError(AssistantError):
+    """A curator's edit that cannot be made: a document that is not there, a bad value, an unwritable lexicon."""

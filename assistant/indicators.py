@@ -42,11 +42,13 @@ def _bare(text: str, name: str) -> bool:
     return False
 
 
-def metric_in(question: str) -> str | None:
-    """The indicator a question names, by its name or by what users call it ("营收" -> 营业收入); the longest
-    name wins, and a name under a modifier ("亩均税收") is not the bare indicator ("税收收入")."""
+def metric_in(question: str, extra: dict[str, str] | None = None) -> str | None:
+    """The indicator a question names, by its name or by what users call it ("营收" -> 营业收入; `extra`: the
+    curator's words, userlex.UserLexicon.metric_aliases); the longest name wins, and a name under a modifier
+    ("亩均税收") is not the bare indicator ("税收收入")."""
     q = normalize(question)
     names = [(normalize(m), m) for m in METRICS] + [(normalize(a), m) for a, m in METRIC_ALIASES.items()]
+    names += [(normalize(a), m) for a, m in (extra or {}).items() if m in _TABLE]
     found = [(len(n), m) for n, m in names if n in q and _bare(q, n)]
     return max(found)[1] if found else None
 

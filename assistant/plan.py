@@ -42,8 +42,10 @@ class Request:
 
 
 def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode: str = "extractive",
-         filters: dict | None = None, max_chars: int = 2000) -> Request:
+         filters: dict | None = None, max_chars: int = 2000, lexicon=None) -> Request:
+    """`lexicon`: the curator's (userlex.UserLexicon), whose words may name an indicator."""
     question = check_query(question, limit=max_chars)
+    aliases = lexicon.metric_aliases() if lexicon else None
     resolved = resolve_followup(question, history, docs_meta)
     query = resolved.query
     scope = resolve_scope(query, docs_meta)
@@ -51,7 +53,7 @@ def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode
     needs = needs_of(query, want_number)
     req = Request(question=question, query=query, kind=kind_of(query), docs=list(resolved.docs),
                   zones=list(resolved.zones), unknown_zones=list(scope.unknown_zones), rule=resolved.rule,
-                  item=resolved.item, indicator=metric_in(query), years=needs.years, wants=needs.wants,
+                  item=resolved.item, indicator=metric_in(query, aliases), years=needs.years, wants=needs.wants,
                   measure=needs.measure, page_info=asks_page_info(query), mode=mode, filters=dict(filters or {}),
                   state=resolved.state)
     compare_wording = is_compare_wording(query)

@@ -53,6 +53,10 @@ class Hit:
     def zone(self) -> str:
         return self.meta.get("zone", "")
 
+    @property
+    def title(self) -> str:
+        return self.meta.get("title", "")
+
     def to_dict(self) -> dict:
         return {"doc": self.doc, "text": self.text, "score": round(self.score, 4), "zone": self.zone,
                 "section": self.section, "start": self.start, "end": self.end}
@@ -94,6 +98,8 @@ def doc_aliases(name: str, meta: dict) -> dict[str, str]:
                 if z.endswith(short) and len(z) - len(short) >= 2 and z[0] not in "×XX某":
                     aliases.setdefault(z[: -len(short)], "place")
                     break
+    for alias in meta.get("user_aliases") or ():  # the curator's (user lexicon [zones]; Store.documents)
+        aliases.setdefault(alias, "zone")
     for key in ("city", "province"):
         if meta.get(key):
             aliases.setdefault(meta[key], key)
@@ -112,7 +118,8 @@ _ALIAS_LOCK = threading.Lock()
 
 def _alias_table(docs: dict[str, dict]):
     """normalised alias -> [(alias, kind, doc)] and the known zones, built once per registry version."""
-    key = tuple(sorted((n, m.get("doc_hash") or repr(sorted(m.items()))) for n, m in docs.items()))
+    key = tuple(sorted((n, m.get("doc_hash") or repr(sorted(m.items())), m.get("user_meta", ""),
+                        tuple(m.get("user_aliases") or ())) for n, m in docs.items()))
     with _ALIAS_LOCK:
         table = _ALIAS_TABLES.get(key)
     if table is None:
@@ -227,7 +234,16 @@ class HybridRetriever(BaseRetriever):
 
     def select_docs(self, query: str, zone: str | None = None, doc: str | None = None,
                     year: int | None = None, docs: list[str] | None = None) -> tuple[dict[str, dict], Scope]:
-        all_docs = self.store.documents()
+        """The documents a search runs over, and the scope the query names. Disabled documents are never
+        chosen: this is where every retrieval, summary and comparison picks its documents."""
+        chosen, scope, _ = self._select(query, zone, doc, year, docs)
+        return chosen, scope
+
+    def _select(self, query: str, zone: str | None, doc: str | None, year: int | None,
+                docs: list[str] | None) -> tuple[dict[str, dict], Scope, str]:
+        """select_docs, and which signal narrowed the documents: "filter" (zone / doc / year / documents given),
+        the scope's "metadata" or "text", both ("filter+metadata"), or "" (every document)."""
+        all_docs = self.store.enabled_documents()
         zone, doc, year = zone or self.zone, doc or self.doc, year or self.year
         scope = resolve_scope(query, all_docs) if self.auto_scope else Scope([], [])
         chosen = dict(all_docs)
@@ -236,6 +252,8 @@ class HybridRetriever(BaseRetriever):
         if doc:
             chosen = {n: m for n, m in chosen.items() if n == doc}
             if not chosen:
+                if doc in self.store.documents():
+                    raise QueryError(f"文档 {doc!r} 已停用，不参与检索和回答。用 `assistant enable {doc}` 重新启用。")
                 raise QueryError(f"没有名为 {doc!r} 的文档。用 `assistant docs` 查看已有文档。")
         if zone:
             zscope = resolve_scope(zone, all_docs)
@@ -247,28 +265,63 @@ class HybridRetriever(BaseRetriever):
             chosen = {n: m for n, m in chosen.items() if n in wanted}
         if year:
             chosen = {n: m for n, m in chosen.items() if int(m.get("year") or 0) == int(year)}
+        via = "filter" if (docs or doc or zone or year) else ""
         if scope.docs and not (doc or zone or docs):
             narrowed = {n: m for n, m in chosen.items() if n in scope.docs}
-            chosen = narrowed or chosen
-        return chosen, scope
+            if narrowed:
+                chosen = narrowed
+                via = f"{via}+{scope.via}" if via else scope.via
+        return chosen, scope, via
 
     def search(self, query: str, k: int | None = None, zone: str | None = None, doc: str | None = None,
                year: int | None = None, docs: list[str] | None = None) -> list[Hit]:
+        return self.explain(query, k, zone, doc, year, docs).found
+
+    def explain(self, query: str, k: int | None = None, zone: str | None = None, doc: str | None = None,
+                year: int | None = None, docs: list[str] | None = None) -> "Explanation":
+        """A search with its reasons: each passage's keyword, vector and fused score, the scope applied and
+        the tokens searched. `search` is this, so the two always rank alike."""
         query = check_query(query)
         if k is not None and k < 1:
             raise QueryError(f"k 必须是正整数 (got {k})。")
         k = k or self.k
-        chosen, scope = self.select_docs(query, zone, doc, year, docs)
-        return self.rank(query, chosen, k, scope=scope)
+        chosen, scope, via = self._select(query, zone, doc, year, docs)
+        ranked = self.scored(query, chosen, k, scope=scope)
+        everything = len(chosen) == len(self.store.enabled_documents())
+        zones = list(scope.zones) if via in ("metadata", "text") or via.startswith("filter+") else []
+        if via.startswith("filter"):
+            zones += [z for z in dict.fromkeys(m.get("zone", "") for m in chosen.values()) if z and z not in zones]
+        applied = {"zones": zones, "docs": [] if everything else sorted(chosen), "year": year or self.year,
+                   "via": via, "mentions": list(scope.mentions), "unknown_zones": list(scope.unknown_zones),
+                   "filters": {key: value for key, value in (("zone", zone), ("doc", doc), ("year", year))
+                               if value}}
+        return Explanation(query=query, tokens=ranked.terms, expanded=ranked.expanded, scope=applied,
+                           hits=ranked.explained(), found=ranked.hits, ceiling=ranked.ceiling)
 
     def rank(self, query: str, chosen: dict[str, dict], k: int, terms: list[str] | None = None,
              scope: Scope | None = None) -> list[Hit]:
+        return self.scored(query, chosen, k, terms, scope).hits
+
+    def scored(self, query: str, chosen: dict[str, dict], k: int, terms: list[str] | None = None,
+               scope: Scope | None = None) -> "Ranking":
+        """The k best passages of the `chosen` documents, with the parts of their scores (rank's one path).
+
+        score = keyword_weight * keyword + (1 - keyword_weight) * vector + a structural bonus, where keyword is
+        the passage's BM25 score over the best BM25 score among the candidates and vector its cosine similarity
+        min-max scaled over the dense candidates (both in 0-1), and the bonus (0-0.3) favours the passages that
+        open a part for a summary, the title block for who/when/which meeting, enumerations for a list."""
+        ranking = Ranking(terms=[], expanded=[], ceiling=1.0)
         if not chosen:
-            return []
+            return ranking
         index = self.store.keyword_index()
         hashes = [m["doc_hash"] for m in chosen.values() if m.get("doc_hash")]
         n = max(self.candidates, k)
-        terms = list(terms) if terms is not None else list(query_terms(query))
+        if terms is None:
+            terms = list(query_terms(query))
+            # the curator's synonyms (user lexicon): the query's words are expanded, the documents never re-indexed
+            ranking.expanded = [t for t in self.store.user_lexicon().expansion(query) if t not in terms]
+            terms += ranking.expanded
+        terms = list(terms)
         if scope and scope.mentions and len(chosen) <= len(scope.docs):
             # Within the named documents, their own names do not tell passages apart: the title block
             # would win every question. Drop the naming words from the keyword side.
@@ -276,8 +329,13 @@ class HybridRetriever(BaseRetriever):
             for m in scope.mentions:
                 named.update(query_terms(m))
             terms = [t for t in terms if t not in named] or terms
+        ranking.terms = terms
+        ranking.expanded = [t for t in ranking.expanded if t in terms]
         kind = kind_of(query)
         about_document = bool(asks(query) & {"who", "when"} or asks_meeting(query))
+        # the most a bonus below can add for this query: the fused score is reported over 1 + this (0-1)
+        ranking.ceiling = 1.0 + (0.3 if kind == "summary" or about_document else
+                                 0.1 + 0.03 * 6 if kind == "list" else 0.0)
         kw = index.search(terms, n, docs=chosen)
         # Every document chosen: no filter on the dense side (a `$in` over hundreds of hashes costs Chroma
         # 30 ms; unfiltered, 1 ms). Passages outside the index (orphans, a version being written) are dropped
@@ -290,7 +348,7 @@ class HybridRetriever(BaseRetriever):
         dense_scores = {pid: s for pid, s in dense if pid in index.records}
         pool = set(kw_scores) | set(dense_scores)
         if not pool:
-            return []
+            return ranking
         kmax = max(kw_scores.values(), default=0.0) or 1.0
         dvals = np.array(list(dense_scores.values()) or [0.0])
         dmin, dmax = float(dvals.min()), float(dvals.max())
@@ -301,16 +359,102 @@ class HybridRetriever(BaseRetriever):
                 1.0 if pid in dense_scores else 0.0)
             score = self.keyword_weight * kn + (1 - self.keyword_weight) * dn
             meta = index.records[pid]["meta"]
+            bonus = 0.0
             if kind == "summary" and meta.get("head") == 1:
-                score += 0.3  # a summary is answered by the outline: the passages that open a part
+                bonus = 0.3  # a summary is answered by the outline: the passages that open a part
             elif about_document and int(meta.get("idx", -1)) == 0:
-                score += 0.3  # who spoke, when, at which meeting: the title block says it
+                bonus = 0.3  # who spoke, when, at which meeting: the title block says it
             elif kind == "list" and int(meta.get("enum", 0)) >= 2:
-                score += 0.1 + 0.03 * min(int(meta["enum"]), 6)
+                bonus = 0.1 + 0.03 * min(int(meta["enum"]), 6)
+            score += bonus
             fused.append((score, pid))
+            ranking.parts[pid] = Parts(kn, dn, bonus, kw_scores.get(pid, 0.0), dense_scores.get(pid))
         fused.sort(reverse=True)
-        hits = []
         for score, pid in fused[:k]:
             rec = index.records[pid]
-            hits.append(Hit(pid, rec["meta"].get("doc", ""), rec["text"], float(score), dict(rec["meta"])))
-        return hits
+            meta = dict(rec["meta"])
+            doc_meta = chosen.get(meta.get("doc", ""), {})
+            for key in DOC_FIELDS:  # the registry's, as a curator may have corrected it (Store.set_meta)
+                if doc_meta.get(key) not in (None, ""):
+                    meta[key] = doc_meta[key]
+                else:
+                    meta.pop(key, None)
+            ranking.hits.append(Hit(pid, meta.get("doc", ""), rec["text"], float(score), meta))
+        return ranking
+
+
+# The document's fields a passage carries (copied at ingest): a hit reads them from the registry.
+DOC_FIELDS = ("zone", "title", "speaker", "date", "year", "kind", "province")
+
+
+@dataclass
+class Parts:
+    keyword: float  # BM25 / the best BM25 among the candidates (0-1)
+    vector: float  # cosine similarity, min-max scaled over the dense candidates (0-1)
+    bonus: float  # structural bonus (0-0.3)
+    bm25: float  # the raw BM25 score
+    cosine: float | None  # the raw cosine similarity (None: not among the dense candidates)
+
+
+@dataclass
+class Ranking:
+    terms: list[str]  # the keyword tokens searched (after dropping the words that named the scope)
+    expanded: list[str]  # those of them the user lexicon added
+    ceiling: float  # the highest score this query's passages can get
+    hits: list[Hit] = field(default_factory=list)
+    parts: dict[str, Parts] = field(default_factory=dict)
+
+    def explained(self) -> list["ExplainedHit"]:
+        out = []
+        for rank, h in enumerate(self.hits, 1):
+            p = self.parts[h.id]
+            out.append(ExplainedHit(
+                rank=rank, doc=h.doc, title=h.title, zone=h.zone, section=h.section, start=h.start, end=h.end,
+                text=h.text, keyword=round(p.keyword, 4), vector=round(p.vector, 4),
+                fused=round(min(1.0, h.score / self.ceiling), 4), score=round(h.score, 4), bonus=round(p.bonus, 4),
+                bm25=round(p.bm25, 4), cosine=None if p.cosine is None else round(p.cosine, 4), id=h.id))
+        return out
+
+
+@dataclass
+class ExplainedHit:
+    """One passage of a retrieval test. keyword, vector and fused are each in 0-1: fused is the ranking score
+    over the most this query could score (1, or 1 + the largest structural bonus it allows), so the order of
+    `fused` is the order of the search."""
+
+    rank: int
+    doc: str
+    title: str
+    zone: str
+    section: str
+    start: int
+    end: int
+    text: str
+    keyword: float
+    vector: float
+    fused: float
+    score: float = 0.0  # the ranking score itself (what `search` reports; may exceed 1 with a bonus)
+    bonus: float = 0.0
+    bm25: float = 0.0
+    cosine: float | None = None
+    id: str = ""
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Explanation:
+    """Why a search found what it found (`assistant search --explain`, the app's 命中测试)."""
+
+    query: str
+    tokens: list[str]  # keyword tokens searched, after dropping the words that named the scope
+    scope: dict  # zones, docs ([] = every enabled document), year, via ("filter" | "metadata" | "text" | ...)
+    hits: list[ExplainedHit]
+    expanded: list[str] = field(default_factory=list)  # tokens the user lexicon added
+    found: list[Hit] = field(default_factory=list, repr=False)  # the same passages as `search` returns them
+    ceiling: float = 1.0  # the score the fused scores are divided by
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "tokens": list(self.tokens), "expanded": list(self.expanded),
+                "scope": dict(self.scope), "ceiling": self.ceiling, "hits": [h.to_dict() for h in self.hits]}

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
+import re
 import sqlite3
 import threading
 import time
@@ -27,10 +29,11 @@ from langchain_core.embeddings import Embeddings
 from .chunking import chunk, enumeration_count, heading_level, search_text
 from .config import Settings, fault_point
 from .embeddings import get_embeddings, model_id
-from .errors import AssistantError, LoadError, ModelMismatchError, StoreError
+from .errors import AssistantError, EditError, LoadError, ModelMismatchError, StoreError
 from .keyword import KeywordIndex
 from .loading import LoadedDoc, bundled_files, bundled_manifest, load_document, safe_name
-from .text import fold, tokenize
+from .text import fold, normalize, tokenize
+from .userlex import UserLexicon, load as load_user_lexicon, path_in as user_lexicon_path
 
 SCHEMA = 1
 Progress = Callable[[str, int, int], None]  # (message, done, total)
@@ -150,6 +153,87 @@ def keyword_text(section: str, text: str) -> str:
     return f"{section}\n{text}" if section else text
 
 
+# What a curator may correct (assistant meta), and the kinds a document may be of (lexicon [kinds] and "文件").
+EDITABLE = ("zone", "title", "year", "date", "speaker", "kind")
+_LIMITS = {"zone": 40, "title": 200, "speaker": 30, "date": 10, "kind": 20}
+
+
+def document_kinds() -> list[str]:
+    from .lexicon import pairs
+
+    return list(dict.fromkeys([k for _, k in pairs("kinds", "words")] + ["文件"]))
+
+
+def check_edits(fields: dict) -> dict:
+    """The curator's values, checked and normalised (year an int, date YYYY-MM-DD); None values dropped.
+    A date without a year sets the year too. Bad values raise EditError."""
+    unknown = [k for k in fields if k not in EDITABLE]
+    if unknown:
+        raise EditError(f"不能修改的字段: {', '.join(unknown)}；可改: {', '.join(EDITABLE)}。")
+    out: dict = {}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if key == "year":
+            text = str(value).strip().rstrip("年")
+            if text == "":
+                out["year"] = ""
+                continue
+            if not text.isdigit() or not 1949 <= int(text) <= 2100:
+                raise EditError(f"年份 {value!r} 无效：应是 1949-2100 之间的四位数字，例如 2021。")
+            out["year"] = int(text)
+            continue
+        text = str(value).strip()
+        if re.search(r"[\x00-\x1f]", text):
+            raise EditError(f"{key} 的值不能含换行或控制字符。")
+        if len(text) > _LIMITS[key]:
+            raise EditError(f"{key} 的值太长（{len(text)} 字，上限 {_LIMITS[key]} 字）。")
+        if key == "date" and text:
+            from .metadata import iso_date
+
+            iso = iso_date(text) if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else text
+            if not iso or not (1 <= int(iso[5:7]) <= 12 and 1 <= int(iso[8:10]) <= 31):
+                raise EditError(f"日期 {value!r} 无效：应写作 2021-02-04 或 2021年2月4日。")
+            text = iso
+            if fields.get("year") is None:
+                out["year"] = int(iso[:4])
+        if key == "kind" and text and text not in document_kinds():
+            raise EditError(f"未知的文档类型 {value!r}；可用: {'、'.join(document_kinds())}。")
+        if key == "kind" and not text:
+            raise EditError("文档类型不能为空。")
+        out[key] = text
+    return out
+
+
+def _user_meta(raw) -> dict:
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return {k: v for k, v in data.items() if k in EDITABLE} if isinstance(data, dict) else {}
+
+
+def _sources_with(sources: str, fields) -> str:
+    """meta_sources ("zone:title,year:body") with each of `fields` said to come from the curator."""
+    pairs_ = [p.split(":", 1) for p in str(sources or "").split(",") if ":" in p]
+    out = {k: v for k, v in pairs_}
+    out.update({k: "curator" for k in fields})
+    return ",".join(f"{k}:{v}" for k, v in out.items())
+
+
+def apply_edits(meta: dict, user_meta) -> dict:
+    """A loader's metadata with a curator's edits (the record's `user_meta` JSON) over it."""
+    edits = _user_meta(user_meta)
+    if not edits:
+        return meta
+    out = {**meta, **{k: v for k, v in edits.items() if v != ""}}
+    if edits.get("year") == "":
+        out.pop("year", None)  # a cleared year is no year (strings are cleared to "")
+    out["user_meta"] = user_meta if isinstance(user_meta, str) else json.dumps(edits, ensure_ascii=False)
+    out["meta_sources"] = _sources_with(meta.get("meta_sources", ""), edits)
+    return out
+
+
 def _flat(meta: dict) -> dict:
     """Chroma metadata values must be scalars."""
     out = {}
@@ -233,6 +317,7 @@ class Store:
         self._write_lock = threading.RLock()  # one writer at a time in this process (readers never wait for it)
         self._registry: dict[str, dict] | None = None
         self._registry_at = 0.0
+        self._curated_cache: tuple | None = None  # (key, registry, curated registry): see _curated
         self._keyword: KeywordIndex | None = None
         self._rebuild_lock = threading.Lock()  # one keyword-index rebuild at a time; readers do not wait for it
         self._tokens: dict[str, list[str]] = {}  # passage id -> keyword tokens (ids are content-derived)
@@ -345,13 +430,44 @@ class Store:
     # ------------------------------------------------------------------------------------ registry
 
     def documents(self, max_age: float = 1.0) -> dict[str, dict]:
-        """name -> metadata (with doc_hash, n_passages) of every registered document."""
+        """name -> metadata (with doc_hash, n_passages) of every registered document, disabled ones included.
+
+        Each carries `enabled` (True unless a curator disabled it) and, when the user lexicon gives its zone
+        aliases, `user_aliases` (derived, never written back)."""
         with self._lock:
             if self._registry is None or time.monotonic() - self._registry_at > max_age:
                 got = self._chroma("读取文档列表", self._docs.get, include=["metadatas"])
                 self._registry = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
                 self._registry_at = time.monotonic()
-            return dict(self._registry)
+            registry = self._registry
+        return dict(self._curated(registry))
+
+    def enabled_documents(self, max_age: float = 1.0) -> dict[str, dict]:
+        """The documents questions may use: every registered one a curator has not disabled."""
+        return {n: m for n, m in self.documents(max_age).items() if m.get("enabled", True)}
+
+    def user_lexicon(self) -> UserLexicon:
+        """The curator's lexicon in ASSISTANT_HOME (assistant.userlex), re-read when its file changes."""
+        return load_user_lexicon(user_lexicon_path(self.settings.home))
+
+    def _curated(self, registry: dict[str, dict]) -> dict[str, dict]:
+        """The registry as questions see it: `enabled` filled in, the user lexicon's zone aliases attached.
+        Built once per registry read and lexicon version."""
+        lex = self.user_lexicon()
+        key = (id(registry), lex.version)
+        cached = self._curated_cache
+        if cached is not None and cached[0] == key and cached[1] is registry:
+            return cached[2]
+        aliases = lex.zone_aliases()
+        out = {}
+        for name, meta in registry.items():
+            meta = {**meta, "enabled": bool(meta.get("enabled", True))}
+            extra = aliases.get(normalize(str(meta.get("zone", "")))) if aliases and meta.get("zone") else None
+            if extra:
+                meta["user_aliases"] = list(extra)
+            out[name] = meta
+        self._curated_cache = (key, registry, out)
+        return out
 
     def _invalidate(self) -> None:
         self._registry = None
@@ -557,7 +673,10 @@ class Store:
             return FileResult(doc.name, "failed", 0, "没有可检索的正文 (no passages)")
         if old:
             self._keep_text(doc.name)
-        meta = _flat(doc.meta)
+        # a curator's edits (assistant meta) and disabling outlive a new version of the file
+        meta = apply_edits(_flat(doc.meta), (old or {}).get("user_meta", ""))
+        if old and not old.get("enabled", True):
+            meta["enabled"] = False
         ids = [passage_id(doc.name, doc_hash, p.start, p.end) for p in passages]
         metas = [
             {**{k: meta[k] for k in ("zone", "title", "speaker", "date", "year", "kind", "province") if k in meta},
@@ -718,6 +837,53 @@ class Store:
             with contextlib.suppress(StoreError):  # removed all the same; the rest are orphans
                 self._chroma(f"删除 {name} 的段落", self._passages.delete, where=where)
             return n
+
+    # ------------------------------------------------------------------------------------ curating
+
+    def set_meta(self, name: str, **fields) -> dict:
+        """A curator's correction of a document's zone, title, year, date, speaker or kind (None: unchanged,
+        "": cleared). One write of the registry record (the commit point): readers see the old record or the
+        new one. The edits are also kept in the record's `user_meta`, so that a new version of the file
+        (re-ingest) gets them again; `meta_sources` says the field came from the curator. Passages are not
+        rewritten: retrieval reads zone, title and year from the registry (HybridRetriever.rank), and the
+        keyword index does not hold them (its fingerprint stays valid)."""
+        edits = check_edits(fields)
+        with self._write_guard():
+            docs = self.documents(max_age=0)
+            if name not in docs:
+                raise EditError(f"没有名为 {name!r} 的文档，无法修改。用 `assistant docs` 查看已有文档。")
+            if not edits:
+                return docs[name]
+            current = docs[name]
+            kept = _user_meta(current.get("user_meta", ""))
+            kept.update(edits)
+            changes = {k: (None if v in ("", None) and k == "year" else v) for k, v in edits.items()}
+            changes["user_meta"] = json.dumps(kept, ensure_ascii=False, sort_keys=True)
+            changes["meta_sources"] = _sources_with(current.get("meta_sources", ""), edits)
+            changes["edited_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+            self._update_record(name, changes, "修改文档信息")
+            return self.documents(max_age=0)[name]
+
+    def set_enabled(self, name: str, enabled: bool) -> dict:
+        """Disable a document (kept, never retrieved, quoted, summarised or compared) or enable it again; kept
+        in its registry record, so it outlives restarts and re-ingest."""
+        with self._write_guard():
+            docs = self.documents(max_age=0)
+            if name not in docs:
+                raise EditError(f"没有名为 {name!r} 的文档，无法{'启用' if enabled else '停用'}。"
+                                "用 `assistant docs` 查看已有文档。")
+            if bool(docs[name].get("enabled", True)) != bool(enabled):
+                self._update_record(name, {"enabled": bool(enabled)}, "启用文档" if enabled else "停用文档")
+            return self.documents(max_age=0)[name]
+
+    def _update_record(self, name: str, changes: dict, what: str) -> None:
+        """One metadata update of a registry record (Chroma merges it into the record; None drops a key)."""
+        try:
+            self._chroma(what, self._docs.update, ids=[name], metadatas=[changes])
+        finally:
+            self._invalidate()
+        if name not in self.documents(max_age=0):  # against a server, another process may have removed it
+            raise EditError(f"文档 {name!r} 刚刚被删除，修改没有生效。")
 
     def is_empty(self) -> bool:
         return not self.documents(max_age=0)
