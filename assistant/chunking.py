@@ -69,10 +69,11 @@ class Passage:
 
     @property
     def meta(self) -> dict:
-        """What a table passage adds to its stored metadata ({} for text)."""
+        """What a table passage adds to its stored metadata ({} for text). ("passage", not "kind": a passage's
+        metadata has its document's kind, 工作要点 …)"""
         if self.kind == "text":
             return {}
-        return {"kind": self.kind, "table_header": self.table_header, "table_caption": self.table_caption,
+        return {"passage": self.kind, "table_header": self.table_header, "table_caption": self.table_caption,
                 "table_header_start": self.header_start, "table_header_end": self.header_end}
 
 
@@ -80,7 +81,7 @@ def search_text(text: str, meta: dict) -> str:
     """What keyword and dense search see of a passage: a table row with its caption and header row before it
     (the row alone says "135", not "2024年目标"); any other passage as it is."""
     head = [meta.get("table_caption", "")]
-    if meta.get("kind") == "table_row":
+    if meta.get("passage") == "table_row":
         head.append(meta.get("table_header", ""))
     head = [h for h in head if h]
     return "\n".join(head + [text]) if head else text

@@ -146,9 +146,16 @@ def _unmark(line: str) -> str:
     return _MD_EMPHASIS.sub(r"\2", line) if "**" in line else line
 
 
+def _edge_strip(line: str) -> str:
+    """A line without the whitespace at its edges; a table row keeps its edge tabs, which are its empty first or
+    last cells (a header's empty corner), so that it lines up with the rows under it."""
+    stripped = line.strip()
+    return line.strip(" \n\r\f\v") if "\t" in stripped else stripped
+
+
 def _raw_lines(raw: str) -> list[str]:
-    lines = [_unmark(_remove_watermarks(line)).strip() for line in raw.replace("\r", "\n").split("\n")]
-    lines = [re.sub(r"[\u3000\xa0]+", lambda m: " " * len(m.group()), ln).strip() for ln in lines]
+    lines = [_edge_strip(_unmark(_remove_watermarks(line))) for line in raw.replace("\r", "\n").split("\n")]
+    lines = [_edge_strip(re.sub(r"[\u3000\xa0]+", lambda m: " " * len(m.group()), ln)) for ln in lines]
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
@@ -194,7 +201,7 @@ def _nav_runs(lines: list[str], first_body: int, last_body: int) -> set[int]:
     """Runs of 3+ short bare lines (menu items: 首页 / 走进高新 / 新闻中心 …) before or after the body."""
     def bare(i: int) -> bool:
         ln = lines[i]
-        return (0 < len(ln) <= 8 and not re.search(r"[\d。，,：:；;、（）()《》“”\"!?！？]", ln)
+        return (0 < len(ln) <= 8 and not re.search(r"[\d。，,：:；;、（）()《》“”\"!?！？\t]", ln)
                 and not is_heading_line(ln))
 
     out: set[int] = set()

@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import zipfile
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -323,8 +324,116 @@ _BLOCK_TAGS = {
 }
 _CELL_TAGS = {"td", "th"}
 _SPACES = re.compile(r"[ \t\n\r\f\v\u00a0]+")  # not \u3000: Chinese paragraphs are indented with it
+_LINE_SPACES = re.compile(r"[ \r\f\v\u00a0]+")
 # Source line breaks between two CJK characters vanish in a browser; a space there would split a word.
 _CJK_SOFT_BREAK = re.compile(f"(?<=[{_CJK}])[ \t\r\f\v]*\n[ \t\n\r\f\v]*(?=[{_CJK}])")
+
+
+_SPAN_MAX = 50  # a colspan/rowspan beyond this is a broken page, not a table
+
+
+@dataclass
+class _Table:
+    """A <table> being read: its rows of cells (text, colspan, rowspan, is <th>) and its <caption>."""
+
+    start: int  # len(parser.parts) at <table>: a data table replaces what its markup added after this
+    rows: list = field(default_factory=list)
+    row: list | None = None
+    cell: list | None = None  # the open cell's text parts
+    span: tuple = (1, 1, False)  # the open cell's colspan, rowspan and whether it is a <th>
+    caption: list | None = None
+    in_caption: bool = False
+    nested: bool = False  # holds a table: a layout table, read as blocks
+
+    def close_cell(self) -> None:
+        if self.cell is not None:
+            if self.row is None:
+                self.row = []
+            self.row.append((_cell_text(self.cell), *self.span))
+            self.cell = None
+
+    def close_row(self) -> None:
+        self.close_cell()
+        if self.row:
+            self.rows.append(self.row)
+        self.row = None
+
+
+def _cell_text(parts: list[str]) -> str:
+    text = _CJK_SOFT_BREAK.sub("", "".join(parts))
+    return _SPACES.sub(" ", text).strip()
+
+
+def _span(attrs, name: str) -> int:
+    value = dict(attrs).get(name) or "1"
+    m = re.match(r"\s*(\d+)", value)
+    return min(max(int(m.group(1)), 1), _SPAN_MAX) if m else 1
+
+
+def _grid(rows: list[list[tuple]]) -> list[list[str] | str]:
+    """Rows of cells with colspan and rowspan laid on a grid, a spanned value repeated in every grid cell it
+    covers; a row that is one cell across the whole table (a group label, a title row) stays one string."""
+    laid: list[list[str]] = []
+    whole: list[bool] = []
+    pending: dict[int, list] = {}  # column -> [text, rows still to fill]
+    for row in rows:
+        out: list[str] = []
+        col = 0
+
+        def fill_pending():
+            nonlocal col
+            while col in pending:
+                out.append(pending[col][0])
+                pending[col][1] -= 1
+                if pending[col][1] <= 0:
+                    del pending[col]
+                col += 1
+
+        for text, colspan, rowspan, *_ in row:
+            fill_pending()
+            for _ in range(colspan):
+                out.append(text)
+                if rowspan > 1:
+                    pending[col] = [text, rowspan - 1]
+                col += 1
+        fill_pending()
+        laid.append(out)
+        whole.append(len(row) == 1 and row[0][1] > 1)
+    width = max((len(r) for r, w in zip(laid, whole) if not w), default=0)
+    out_rows: list[list[str] | str] = []
+    for r, w in zip(laid, whole):
+        if w and len(r) >= width:
+            out_rows.append(r[0])
+        else:
+            out_rows.append(r + [""] * (width - len(r)))
+    return out_rows
+
+
+def _render_table(t: _Table) -> list[str] | None:
+    """A data table's lines: its caption, then one line per row, cells separated by tabs, the header row first.
+    None for a layout table (one that holds a table, or has fewer than two rows or two columns)."""
+    if t.nested or len(t.rows) < 2:
+        return None
+    grid = _grid(t.rows)
+    cells = [r for r in grid if isinstance(r, list)]
+    if len(cells) < 2 or len(cells[0]) < 2:
+        return None
+    # A two-level header ("2023年" over "完成 | 目标"): the first row's spanned cells read with the row below.
+    first = t.rows[0]
+    if isinstance(grid[0], list) and isinstance(grid[1], list) and any(1 < c[1] for c in first) \
+            and all(c[3] for c in t.rows[1]):
+        merged = [a if a == b else a + b for a, b in zip(grid[0], grid[1])]
+        grid = [merged] + grid[2:]
+    lines = []
+    caption = _cell_text(t.caption) if t.caption else ""
+    if caption:
+        lines.append(caption)
+    for r in grid:
+        if isinstance(r, str):
+            lines.append(r)
+        elif any(r):
+            lines.append("\t".join(r))
+    return lines
 
 
 class _HTMLText(HTMLParser):
@@ -337,6 +446,7 @@ class _HTMLText(HTMLParser):
         self.title_done = False  # later <title>s (an SVG tooltip) are not the page's
         self.pre = 0  # inside <pre> line breaks are the author's
         self.at_break = True  # nothing but whitespace since the last line break
+        self.tables: list[_Table] = []  # open <table>s, innermost last
 
     def handle_starttag(self, tag, attrs):
         if tag in _SKIP_TAGS:
@@ -346,6 +456,24 @@ class _HTMLText(HTMLParser):
         elif tag == "pre":
             self.pre += 1
         self._boundary(tag)
+        if self.skip:
+            return
+        if tag == "table":
+            if self.tables:
+                self.tables[-1].nested = True
+            self.tables.append(_Table(len(self.parts)))
+        elif self.tables:
+            t = self.tables[-1]
+            if tag == "tr":
+                t.close_row()
+                t.row = []
+            elif tag in _CELL_TAGS:
+                t.close_cell()
+                t.cell, t.span = [], (_span(attrs, "colspan"), _span(attrs, "rowspan"), tag == "th")
+            elif tag == "caption":
+                t.in_caption, t.caption = True, []
+            elif tag in _BLOCK_TAGS and t.cell is not None:
+                t.cell.append("\n")
 
     def handle_startendtag(self, tag, attrs):
         # A browser ignores the "/" of <script src=x />: what follows up to </script> is still script.
@@ -361,7 +489,40 @@ class _HTMLText(HTMLParser):
             self.title_done = True
         elif tag == "pre":
             self.pre = max(0, self.pre - 1)
+        if self.tables and not self.skip:
+            t = self.tables[-1]
+            if tag == "table":
+                self._end_table()
+                return
+            if tag in _CELL_TAGS:
+                t.close_cell()
+            elif tag == "tr":
+                t.close_row()
+            elif tag == "caption":
+                t.in_caption = False
         self._boundary(tag)
+
+    def _end_table(self) -> None:
+        t = self.tables.pop()
+        t.close_row()
+        lines = _render_table(t)
+        if lines is None:
+            self._boundary("table")
+            return
+        del self.parts[t.start:]
+        if not self.at_break_before(t.start):
+            self.parts.append("\n")
+        self.parts.append("\n".join(lines))
+        self.parts.append("\n")
+        self.at_break = True
+
+    def at_break_before(self, index: int) -> bool:
+        for part in reversed(self.parts[:index]):
+            if part == "\n":
+                return True
+            if part.strip(" \t\n\r\f\v\u00a0"):
+                return False
+        return True
 
     def _boundary(self, tag):
         # Nested or adjacent blocks (</p><p>, <li><p>) make one line break, as in docx and pdf text;
@@ -378,17 +539,27 @@ class _HTMLText(HTMLParser):
         if self.in_title:
             if not self.title_done:
                 self.title.append(data)
-        else:
-            self.parts.append(data if self.pre else _SPACES.sub(" ", _CJK_SOFT_BREAK.sub("", data)))
-            if data.strip(" \t\n\r\f\v\u00a0"):
-                self.at_break = False
+            return
+        # (a tab is a cell boundary in the text this returns: the author's tabs in <pre> become spaces)
+        self.parts.append(data.replace("\t", " ") if self.pre else _SPACES.sub(" ", _CJK_SOFT_BREAK.sub("", data)))
+        if data.strip(" \t\n\r\f\v\u00a0"):
+            self.at_break = False
+        if self.tables:
+            t = self.tables[-1]
+            if t.in_caption and t.caption is not None:
+                t.caption.append(data)
+            elif t.cell is not None:
+                t.cell.append(data)
 
 
 def _html_to_text(markup: str) -> str:
     parser = _HTMLText()
     parser.feed(markup)
     parser.close()
-    lines = [_SPACES.sub(" ", line).strip(" ") for line in "".join(parser.parts).split("\n")]
+    while parser.tables:  # a table the page never closes ends with the page
+        parser._end_table()
+    # (not _SPACES: tabs here separate the cells of a data table's row)
+    lines = [_LINE_SPACES.sub(" ", line).strip(" ") for line in "".join(parser.parts).split("\n")]
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
     title = _SPACES.sub(" ", "".join(parser.title)).strip()
     if title and title not in body:
@@ -421,15 +592,19 @@ def _read_docx(data: bytes) -> str:
 
 
 def _table_rows(table) -> list[str]:
+    """A Word table as the text's tables are: one line per row, cells separated by tabs. A merged cell is
+    listed once per grid column it covers and python-docx repeats a vertically merged one in each row, so both
+    repeat its value (a row keeps as many cells as its header); a row that is one cell across the whole table
+    (a title or a group label) is that cell alone. Empty rows are dropped."""
     rows = []
     for row in table.rows:
-        cells, seen = [], set()
-        for cell in row.cells:  # a merged cell is listed once per grid column it spans
-            if cell._tc in seen:
-                continue
-            seen.add(cell._tc)
-            cells.append(" ".join(cell.text.split("\n")).strip())
-        rows.append("\t".join(cells))
+        grid = list(row.cells)
+        # a cell's paragraphs: joined as a browser joins soft breaks (nothing between Chinese characters)
+        texts = [_SPACES.sub(" ", _CJK_SOFT_BREAK.sub("", cell.text)).strip() for cell in grid]
+        if len(grid) > 1 and len({cell._tc for cell in grid}) == 1:
+            texts = texts[:1]
+        if any(texts):
+            rows.append("\t".join(texts))
     return rows
 
 
@@ -486,7 +661,7 @@ def _read_pdf(data: bytes) -> str:
     texts, failed = [], 0
     for page in pages:
         try:
-            texts.append(page.extract_text() or "")
+            texts.append(_page_text(page))
         except Exception:  # noqa: BLE001 - one broken page should not lose the others
             failed += 1
     text = "\n".join(texts)
@@ -496,6 +671,122 @@ def _read_pdf(data: bytes) -> str:
         raise LoadError("PDF 中没有可提取的文字，可能是扫描件或图片 (no extractable text; scanned PDF?)；"
                         "暂不支持 OCR，请先用 OCR 软件转成文字版 PDF 或 .txt。")
     return text
+
+
+def _page_text(page) -> str:
+    """A PDF page's text (pypdf's reading order), its table rows with tab-separated cells (_tabulate)."""
+    text = page.extract_text() or ""
+    if sum(1 for line in text.split("\n") if " " in line.strip()) < 2:
+        return text  # no two lines with a gap in them: no table
+    try:
+        layout = page.extract_text(extraction_mode="layout")
+    except Exception:  # noqa: BLE001 - the layout reading is an aid; the plain text stands without it
+        return text
+    return _tabulate(text, layout) if layout else text
+
+
+_GAP = re.compile(r" {2,}")
+_ANY_SPACE = re.compile(r"\s+")
+
+
+def _layout_cells(line: str) -> list[tuple[int, int, str]]:
+    """The runs of a layout line that two or more spaces apart: (first column, end column, text)."""
+    cells, pos = [], 0
+    for m in _GAP.finditer(line + "  "):
+        piece = line[pos:m.start()]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            cells.append((pos + lead, m.start(), piece.strip()))
+        pos = m.end()
+    return cells
+
+
+def _layout_rows(layout: str) -> list[tuple[str, list[str]]]:
+    """Table rows of a page in pypdf's layout mode (text placed on a fixed-width grid, so the gap between two
+    cells is a run of spaces): (the row's text without spaces, its cells). A table is two or more lines in a
+    row (one blank line apart at most) that each have two or more runs, as many columns as its widest row; a
+    row with fewer runs has empty cells (_columns_of), kept as empty cells."""
+    lines = layout.split("\n")
+    blocks: list[list[list[tuple[int, int, str]]]] = []
+    current: list[list[tuple[int, int, str]]] = []
+    blank = 0
+    for line in lines:
+        if not line.strip():
+            blank += 1
+            if blank > 1 and current:
+                blocks.append(current)
+                current = []
+            continue
+        cells = _layout_cells(line)
+        if len(cells) >= 2 and (blank <= 1 or not current):
+            current.append(cells)
+        else:
+            if current:
+                blocks.append(current)
+            current = [cells] if len(cells) >= 2 else []
+        blank = 0
+    if current:
+        blocks.append(current)
+    out = []
+    for block in blocks:
+        if len(block) < 2:
+            continue
+        width = max(len(cells) for cells in block)
+        full = [cells for cells in block if len(cells) == width]
+        columns = [(min(c[i][0] for c in full), max(c[i][1] for c in full)) for i in range(width)]
+        for cells in block:
+            row = [""] * width
+            for (_, _, text), col in zip(cells, _columns_of(cells, columns)):
+                row[col] = text
+            out.append(("".join(t for _, _, t in cells).replace(" ", ""), row))
+    return out
+
+
+def _columns_of(cells: list[tuple[int, int, str]], columns: list[tuple[int, int]]) -> list[int]:
+    """The columns of a row's runs, in order, when the row has fewer runs than the table has columns (empty
+    cells): the order-keeping placement that puts each run nearest its column (a number right-aligned under a
+    left-aligned header still falls in its column, as no other placement is nearer)."""
+    k, n = len(cells), len(columns)
+    if k == n:
+        return list(range(n))
+
+    def cost(i: int, j: int) -> float:
+        (s, e, _), (cs, ce) = cells[i], columns[j]
+        return max(0, cs - e, s - ce) + 0.01 * abs((s + e) - (cs + ce)) / 2
+
+    inf = float("inf")
+    best = [[inf] * (n + 1) for _ in range(k + 1)]
+    best[0] = [0.0] * (n + 1)
+    for i in range(1, k + 1):
+        for j in range(i, n + 1):
+            best[i][j] = min(best[i][j - 1], best[i - 1][j - 1] + cost(i - 1, j - 1))
+    out, i, j = [], k, n
+    while i > 0:
+        if best[i][j] == best[i][j - 1] and j > i:
+            j -= 1
+        else:
+            out.append(j - 1)
+            i, j = i - 1, j - 1
+    return out[::-1]
+
+
+def _tabulate(text: str, layout: str) -> str:
+    """pypdf's plain text with its table rows' cells separated by tabs. The cells come from the layout reading
+    (_layout_rows); a plain line takes them only when it holds exactly the same characters as the layout row,
+    so a two-column page, whose layout lines join lines of both columns, is left as it is."""
+    rows = _layout_rows(layout)
+    if not rows:
+        return text
+    out, nxt = [], 0
+    for line in text.split("\n"):
+        key = _ANY_SPACE.sub("", line)
+        for j in range(nxt, min(nxt + 8, len(rows))):
+            if key and rows[j][0] == key:
+                line = "\t".join(rows[j][1])
+                nxt = j + 1
+                break
+        out.append(line)
+    return "\n".join(out)
 
 
 _READERS = {

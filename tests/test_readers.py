@@ -276,7 +276,8 @@ def test_docx_paragraphs_and_table_in_order(tmp_path):
     assert text.splitlines() == ["园区发展报告", "第一段：总体情况。", "指标\t数值", "营业收入\t100亿元", "第二段：下一步计划。"]
 
 
-def test_docx_merged_cells_listed_once(tmp_path):
+def test_docx_merged_cells_repeated_per_column(tmp_path):
+    """A merged cell's value stands in every column it covers, so the row lines up with its header."""
     import docx
 
     document = docx.Document()
@@ -285,7 +286,7 @@ def test_docx_merged_cells_listed_once(tmp_path):
     merged.text = "合并单元格"
     table.cell(0, 2).text = "右侧"
     document.save(tmp_path / "m.docx")
-    assert read_raw(tmp_path / "m.docx") == "合并单元格\t右侧"
+    assert read_raw(tmp_path / "m.docx") == "合并单元格\t合并单元格\t右侧"
 
 
 def test_docx_not_a_zip(tmp_path):
