@@ -47,6 +47,7 @@ def masked_measure(span: str, measures: list[str]) -> bool:
     return False
 _MIDYEAR = _rx("midyear_titles")
 _REVIEW = _rx("review_titles")
+_FORECAST = _rx("forecast_markers")
 _COMPARED_WITH = tuple(words("answers", "compared_with"))
 _PART = _rx("part_subjects")
 _DENOMINATOR = tuple(words("figures", "denominator_marks"))
@@ -171,8 +172,13 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
             if rel:
                 ctx.year, ctx.year_from = int(meta["year"]) + max(rel)[0], "relative"
     clause = normalize(fold(_clause_around(text[start:end], (focus or start) - start))) if focus else sent
+    # the whole sentence before the figure, across "；" ("预计规上工业总产值完成185亿元…；固定资产投资完成57亿元")
+    opened = max(para_start, max((text.rfind(c, para_start, start) + 1 for c in "。！？!?"), default=para_start))
+    before = normalize(fold(text[opened:focus])) if focus else ""
     if _TARGET_M.search(clause):
         ctx.plan, ctx.plan_from = True, "clause"
+    elif _RESULT_M.search(clause) and _FORECAST.search(before):
+        ctx.plan, ctx.plan_from = True, "context"  # "预计…，固定资产投资完成57亿元": a forecast of what is done
     elif _RESULT_M.search(clause):
         ctx.plan, ctx.plan_from = False, "clause"
     elif _TARGET_M.search(sent) and not _RESULT_M.search(sent):

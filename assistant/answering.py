@@ -22,7 +22,7 @@ from .intent import asks, asks_meeting, asks_page_info, kind_of
 from .lexicon import words
 from .retrieval import Hit
 from .tables import find_cell
-from .text import normalize, query_terms, squash, tokenize
+from .text import SYNONYMS, normalize, query_terms, squash, tokenize
 
 # The share of the question's focus (its terms, weighted by length; a figure when one is asked) that the best
 # sentence must hold. Calibrated on dev.jsonl + dev2.jsonl: `assistant eval` prints the decline curve around it.
@@ -113,8 +113,10 @@ class Composer:
         out = []
         for rank, h in enumerate(hits):
             for s, e in split_sentences(h.text, h.start):
-                if squash(self.text(h.doc)[s:e]):
-                    out.append(_Sent(h.doc, s, e, h.section, rank, h.score))
+                text = self.text(h.doc)
+                for line in re.finditer(r"[^\n]+", text[s:e]):  # a line ends a sentence: a heading is one
+                    if squash(line.group()):
+                        out.append(_Sent(h.doc, s + line.start(), s + line.end(), h.section, rank, h.score))
         return out
 
     def score_sentence(self, sent: _Sent, terms: list[str], want_number: bool, years: list[str]) -> float:
@@ -125,8 +127,12 @@ class Composer:
         para_start = text.rfind("\n", 0, sent.start) + 1
         lead = normalize(text[para_start:min(sent.start, para_start + 120)] + list_announcement(text, para_start))
         said, led = self.lexicon.widen(body), self.lexicon.widen(lead)
-        weight = sum(min(len(t), 4) for t in terms) or 1
-        got = sum(min(len(t), 4) * (1.0 if t in said else 0.5 if t in led else 0.0) for t in terms)
+        # A term and the document-side words it stands for are one term: "收入" is said by "营业收入", and a
+        # sentence is not short of "营业收入" when the question asked "一般预算收入".
+        groups = _term_groups(self.query, terms)
+        weight = sum(min(len(t), 4) for t in groups) or 1
+        got = sum(min(len(t), 4) * (1.0 if any(a in said for a in alts) else 0.5 if any(a in led for a in alts)
+                                    else 0.0) for t, alts in groups.items())
         score = got / weight
         if want_number and _NUM.search(body):
             score += 0.25
@@ -203,6 +209,7 @@ class Composer:
         if head_end:
             quotes.append(self.quote(doc, 0, head_end, "标题"))
         facts: list[MetaFact] = []
+        notes: list[Note] = []
         asked = asks(query)
         if asks_page_info(query) and (meta.get("published") or meta.get("source")):
             # the page's own header line (发布时间 / 来源 / 作者), read into the metadata at ingest
@@ -213,26 +220,33 @@ class Composer:
                     facts.append(MetaFact(label, value, "网页信息栏"))
             asked = asked - {"who"} - ({"when"} if meta.get("published") else set())
         if "who" in asked:
-            if not meta.get("speaker"):
-                # a news report says who spoke and who chaired in its text: answer from it, else decline
-                hits = self.retrieve(docs=[doc])
-                told = [h for h in hits[:3] if _ROLE_ACT.search(h.text)]
-                from_text = self.compose_fact(told) if told else None
-                if from_text is not None and from_text.kind != "not_found":
-                    return from_text
-                return self.not_found(query, "文档没有写明讲话人或发文机关", quotes, masked=False,
-                                      note=f"《{meta.get('title', doc)}》的标题和正文都没有写明是谁讲的。")
-            facts.append(MetaFact("讲话人/发文机关", meta["speaker"]))
+            acts = set(_ACT.findall(normalize(query)))
+            if meta.get("speaker"):  # the speaker is known; who chaired, who attended only the text says
+                facts.append(MetaFact("讲话人/发文机关", meta["speaker"]))
+                acts -= _SPEAKING
+                acted = _role_acts(text, acts) if acts else []
+                if acts and not acted:
+                    notes.append(Note(f"文档没有写明谁{'、'.join(sorted(acts))}；上面是它的讲话人。", "warning"))
+            else:  # a report says who spoke and who chaired in its text: quote it, else decline
+                acted = _role_acts(text, acts)
+                if not acted:
+                    return self.not_found(query, "文档没有写明讲话人或发文机关", quotes, masked=False,
+                                          note=f"《{meta.get('title', doc)}》的标题和正文都没有写明是谁讲的。")
+            quotes = [self.quote(doc, s, e, "正文") for s, e in acted] + quotes
         if "when" in asked or re.search(r"(哪一?年)", query):
             when = meta.get("date") or (f"{meta['year']}年" if meta.get("year") else "")
-            if when:
+            held = _held_on(text) if _DAY_ASK.search(query) and len(str(meta.get("date") or "")) < 10 else None
+            if held:  # "几号开的": the metadata knows no day; a report's lead sentence says it
+                quotes.insert(0, self.quote(doc, held[0], held[1], "正文"))
+            elif when:
                 facts.append(MetaFact("时间", _date_cn(when)))
         if meta.get("meeting") or meta.get("subtitle"):
             facts.append(MetaFact("会议", meta.get("meeting") or meta.get("subtitle")))
         facts.append(MetaFact("文件", f"《{meta.get('title', doc)}》，类型：{meta.get('kind', '')}"))
-        ans = Answer("answer", query=query, facts=facts)
+        ans = Answer("answer", query=query, facts=facts, notes=notes)
         for q in quotes:
             ans.cite(q)
+        ans.lead = [q for q in quotes if q.section == "正文"]
         return ans
 
     def best_window(self, doc: str, start: int, end: int, terms: list[str], want_number: bool,
@@ -258,7 +272,14 @@ class Composer:
                 key = (has_metric, has_num, covered, -(e - s))
                 if best_key is None or key > best_key:
                     best_key, best = key, (s, e)
-        return best
+        # A figure's change travels with it: "亩均税收达到28.6万元，较上年提高3.2万元" is one statement.
+        s, e = best
+        for cs, ce in clauses:
+            if cs == e or (cs > e and not squash(text[e:cs])):
+                if _CHANGE.match(normalize(text[cs:ce]).lstrip("，, ")) and _NUM.search(text, cs, ce):
+                    e = ce
+                break
+        return s, e
 
     def compose_fact(self, hits: list[Hit]) -> Answer:
         query = self.query
@@ -333,6 +354,10 @@ class Composer:
             return self.not_found(query, f"文档中没有给出「{metric}」的数字", hits, nearest=nearest)
         head = self.quote(best.doc, s, e, best.section)
         support = [self.quote(best.doc, best.start, best.end, best.section)]
+        opened = _opened(self.text(best.doc), best.start, best.end)
+        if opened and not want_number:
+            # a heading says what its paragraph is about ("营商环境“四大行动”成效明显。"); the paragraph answers
+            support.append(self.quote(best.doc, opened[0], opened[1], best.section))
         # a second sentence when the question asks two things ("增长了多少?比全省高多少?")
         for other in sents[1:4]:
             if other.score > 0.5 * best.score and other.doc == best.doc and (other.start, other.end) != (best.start, best.end):
@@ -344,6 +369,8 @@ class Composer:
         ans = Answer("answer", query=query)
         ans.extras["answerability"] = round(coverage, 3)
         ans.lead = [ans.cite(head)]
+        if opened and not want_number:
+            ans.lead.append(ans.cite(support[-1]))
         for q in support:
             if (q.start, q.end) != (head.start, head.end):
                 ans.cite(q)
@@ -422,6 +449,69 @@ class Composer:
 # "党工委书记刘建华出席会议并讲话": a role, a name, what the person did (not "总书记…重要讲话")
 _ROLE_ACT = re.compile("(?<!总)(" + "|".join(words("speakers", "roles")) + r")[\u4e00-\u9fff]{2,3}(同志)?[^。；，]{0,8}?("
                        + "|".join(words("speakers", "acts")) + ")")
+
+
+_ACT = re.compile("|".join(words("speakers", "acts")))
+_CHANGE = re.compile("|".join(words("answers", "change_leads")))
+_SPEAKING = set(words("speakers", "speaking_acts"))
+_HELD = re.compile(r"\d{1,2}月\d{1,2}日[^。；]{0,40}?(" + "|".join(words("speakers", "held")) + ")")
+_DAY_ASK = re.compile("|".join(words("speakers", "day_asks")))
+
+
+def _opened(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """For a heading line text[start:end], the first sentence of the paragraph it opens; None for a sentence
+    of a paragraph."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if text[line_start:start].strip() or text[end:line_end].strip() or heading_level(text[line_start:line_end]) is None:
+        return None
+    nxt = line_end
+    while nxt < len(text) and text[nxt] in "\n \t\u3000":
+        nxt += 1
+    spans = split_sentences(text[nxt:text.find("\n", nxt) if text.find("\n", nxt) > 0 else len(text)], nxt)
+    if not spans or heading_level(text[spans[0][0]:spans[0][1]]) is not None:
+        return None
+    return spans[0]
+
+
+def _term_groups(query: str, terms: list[str]) -> dict[str, set[str]]:
+    """The question's own terms, each with the lexicon's expansions it stands for ({"收入": {"收入", "营业收入",
+    …}}). An expansion whose key is no term of the question (a stop word such as "多大") only helps retrieval."""
+    q = normalize(query)
+    own = [t for t in dict.fromkeys(tokenize(query)) if t in terms] or list(terms)
+    groups = {t: {t} for t in own}
+    for key, values in SYNONYMS.items():
+        k = normalize(key)
+        if k not in q:
+            continue
+        alts = {x for v in values for x in tokenize(v)} | {normalize(v) for v in values}
+        for t in own:
+            if t == k or (len(t) >= 2 and (t in k or k in t)):
+                groups[t] |= alts
+    return groups
+
+
+def _role_acts(text: str, asked: set[str]) -> list[tuple[int, int]]:
+    """The clauses of a document that say a person with a role did something at the meeting ("区党工委书记刘建华
+    出席会议并讲话", "孙丽主持会议"): those of the acts asked, else every one; the first four."""
+    found = []
+    for s, e in split_sentences(text):
+        for clause in re.finditer(r"[^，；。]+[，；。]?", text[s:e]):
+            m = _ROLE_ACT.search(clause.group())
+            if m and (not asked or any(a in clause.group()[m.start():] for a in asked)):
+                found.append((s + clause.start(), s + clause.end()))
+    return found[:4]
+
+
+def _held_on(text: str) -> tuple[int, int] | None:
+    """The first clause that says on which day a meeting was held ("2月27日上午，…工作会议在…召开")."""
+    for s, e in split_sentences(text):
+        m = _HELD.search(text, s, e)
+        if m:
+            end = text.find("，", m.end(), e)
+            return s, (end if end > 0 else e)
+    return None
 
 
 def _label_overlap(query: str, meta: dict) -> int:

@@ -131,6 +131,8 @@ class Assistant:
     def ask(self, question: str, history: list[dict] | None = None, mode: str | None = None, **filters):
         """Answer a question (with the conversation so far) as a typed Answer."""
         comp, request = self._composer(question, history, mode, filters)
+        if request.in_parts:
+            return self._in_parts(request, history, mode, filters)
         ans = self._decided(comp, request)
         if ans is not None:
             return ans
@@ -139,6 +141,19 @@ class Assistant:
 
             return llm_answer(comp)
         return comp.compose()
+
+    def _in_parts(self, request, history: list[dict] | None, mode: str | None, filters: dict):
+        """A question that asks several things ("叫什么？他说…是什么？"): each part asked in turn, the later ones
+        as follow-ups of the earlier (so "他" and the zone carry over), and one answer made of their answers."""
+        from .answer import combine
+
+        turns = list(history or [])
+        answers = []
+        for part in request.parts:
+            ans = self.ask(part, turns, mode, **filters)
+            answers.append((part, ans))
+            turns += [{"role": "user", "content": part}, {"role": "assistant", "content": ans.text, "answer": ans}]
+        return combine(answers)
 
     def _library(self, mode: str | None):
         from .context import Library
@@ -196,7 +211,7 @@ class Assistant:
         import re
 
         comp, request = self._composer(question, history, mode, filters)
-        ans = self._decided(comp, request)
+        ans = self._in_parts(request, history, mode, filters) if request.in_parts else self._decided(comp, request)
         if ans is None and request.mode == "llm":
             from .llm import llm_stream
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import alternation, words
+from .lexicon import alternation, section, words
 from .text import cn_to_int
 
 def _alt(key: str) -> str:
@@ -31,6 +31,14 @@ _QWORDS = re.compile(f"({_alt('question_words')})")
 # "这块", "这方面": the previous question's topic; "还有呢": more of the previous answer (lexicon: followups)
 _DEICTIC = re.compile(_alt("topic_references"))
 _MORE = re.compile(f"^({_alt('more')})[呢吗么嘛?？。!！\\s]*$")
+_POINTER = re.compile(f"({_alt('pointers')})")
+_CONDITION = re.compile(f"^({_alt('conditions')})")
+# What is left of a follow-up once its facet words are taken out: nothing much means it names no topic.
+_FACET = re.compile(alternation(words("followups", "facets") + words("followups", "question_words")
+                                + words("intent", "question_words") + words("answers", "target_question")
+                                + words("answers", "result_question") + words("answers", "target_markers")
+                                + words("answers", "result_markers") + list(section("relative_years"))
+                                + [w for forms in section("periods").values() for w in forms]))
 _ITEM_MARK = re.compile(
     r"(?:^|[\s,，;；:：。「])(?:([一二三四五六七八九十]+)(?:是|要|、)|[(（]([一二三四五六七八九十\d]+)[)）]|(\d{1,2})[.．、](?!\d))"
 )
@@ -172,6 +180,11 @@ def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, di
                                     else years[0] + "年")
             new.question = f"{prev} {bare}".strip()
             return Resolved(new.question, new.docs, new.zones, "year", "", new)
+        facet = _facet_of(question, core, state.question, docs_meta)
+        if facet is not None:
+            new.years = years or ([] if _RELATIVE.search(question) else state.years)
+            new.question = facet
+            return Resolved(new.question, new.docs, new.zones, "facet", "", new)
         if _LEAD.match(question.strip()) or _TAIL.search(question):
             # "那它的税收收入呢?": same zone and year, the previous question's form, a new metric
             qword = _QWORDS.search(state.question)
@@ -181,6 +194,54 @@ def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, di
         new.question = _in_zone(question, state.zones)
         return Resolved(new.question, new.docs, new.zones, "inherit", "", new)
     return Resolved(question, new.docs, new.zones, "none", "", new)
+
+
+_RELATIVE = re.compile(alternation(list(section("relative_years"))))
+# The words that ask, not what is asked about: "提了哪几条产业链" is about 产业链.
+_ASKING = re.compile(alternation(words("intent", "list_words") + words("intent", "question_words")
+                                 + words("compare", "list_asks")))
+
+
+def _topic(question: str, docs_meta: dict[str, dict]) -> str:
+    """What a question is about, without its zone, year, period and question words: its indicator when it
+    names one ("枣阳高新区2022年技工贸总收入多少?" → 技工贸总收入), else its remaining words."""
+    from .indicators import metric_in
+
+    metric = metric_in(question)
+    if metric:
+        return metric
+    core = _strip(question)
+    for mention in _scope(question, docs_meta).mentions:
+        core = core.replace(mention, "")
+    core = re.sub(r"(?:19|20)\d{2}年?", "", core)
+    return _ASKING.sub(" ", _QWORDS.sub(" ", core)).strip(" ,，的")
+
+
+def _facet_of(question: str, core: str, previous: str, docs_meta: dict[str, dict]) -> str | None:
+    """A follow-up that asks about the previous question's topic without naming one: a facet of it (its target,
+    its period, another year: "那今年定的目标是多少?"), a condition on it ("要是扣掉退税的影响呢?"), or a
+    pointer at it ("这些行动落到实处有啥具体成效?"). The previous topic, and its period unless this one names one,
+    go before the follow-up; None when the follow-up names a topic of its own ("那税收呢?")."""
+    from .answerability import period_of
+    from .indicators import metric_in
+
+    if not previous or metric_in(core):
+        return None
+    asked = question.strip()
+    pointer = _POINTER.search(core) or _DEICTIC.search(core)
+    bare = _FACET.sub("", re.sub(r"(?:19|20)\d{2}年?", "", core)).strip(" ,，?？的")
+    if not (pointer or _CONDITION.match(_LEAD.sub("", asked)) or
+            ((_LEAD.match(asked) or _TAIL.search(asked)) and len(bare) <= 2)):
+        return None
+    topic = _topic(previous, docs_meta)
+    if not topic:
+        return None
+    period = period_of(previous)
+    carried = period if period and not period_of(question) and period not in topic else ""
+    years = "" if re.search(r"(?:19|20)\d{2}", question) or _RELATIVE.search(question) else "".join(
+        y if y.endswith("年") else y + "年" for y in re.findall(r"(?:19|20)\d{2}年?", previous)[:1])
+    zones = "、".join(_scope(previous, docs_meta).zones[:1])
+    return f"{zones}{years}{carried}{topic} {_LEAD.sub('', asked)}".strip()
 
 
 def _in_zone(question: str, zones: list[str]) -> str:

@@ -29,6 +29,7 @@ _MODIFIERS = sorted(words("figures", "indicator_modifiers"), key=len, reverse=Tr
 
 
 _DENOMINATOR = words("figures", "denominator_marks")
+_DENOMINATOR_AFTER = tuple(words("figures", "denominator_after"))  # "税收在一般预算收入里占多少"
 
 
 def _bare(text: str, name: str) -> bool:
@@ -36,7 +37,8 @@ def _bare(text: str, name: str) -> bool:
     denominator of a share ("占营业收入的比重")."""
     pos = text.find(name)
     while pos >= 0:
-        if not any(text[max(0, pos - len(m)):pos] == m for m in _MODIFIERS + _DENOMINATOR):
+        if not any(text[max(0, pos - len(m)):pos] == m for m in _MODIFIERS + _DENOMINATOR) \
+                and not text.startswith(_DENOMINATOR_AFTER, pos + len(name)):
             return True
         pos = text.find(name, pos + 1)
     return False

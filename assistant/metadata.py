@@ -30,6 +30,8 @@ _MASKS = "".join(words("zones", "masks"))
 _SUFFIX_RE = re.compile("|".join(re.escape(s) for s, _ in ZONE_SUFFIXES))
 _MASKED_RE = re.compile(f"([{re.escape(_MASKS)}]+)$")
 _NOT_PLACE = set(words("zones", "not_places"))
+# A label's opening name and zone suffix: 2-4 characters, then the suffix, with nothing before the name.
+_LABEL_ZONE = re.compile(f"^[《【\\[]?([{CJK}]{{2,4}}?)({_SUFFIX_RE.pattern})")
 _OPENING = 600  # characters of the body that say what a document is about
 _TERMINAL = "。！？!?；;"
 _SITE = "|".join(words("chrome", "site_words"))
@@ -106,9 +108,16 @@ def zone_counts(text: str, strict: bool = False) -> Counter:
 
 
 def _best_zone(text: str) -> str:
-    """The zone a short label (file name, title) names first; a generic mention does not count."""
+    """The zone a short label (file name, title) names first; a generic mention does not count. A label that
+    opens with a name and a zone suffix ("青禾经开区2022年工作总结") names its zone, whether or not the name is
+    in the gazetteer: the user or the issuer put it there."""
     found = zone_mentions(text)
-    return found[0][0] if found else ""
+    if found:
+        return found[0][0]
+    m = _LABEL_ZONE.match(fold(text).strip())
+    if m and not any(w in m.group(1) for w in _NOT_PLACE if len(w) >= 2) and m.group(1) not in _NOT_PLACE:
+        return m.group(1) + _SHORT[m.group(2)]
+    return ""
 
 
 def body_zone(text: str) -> str:

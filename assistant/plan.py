@@ -15,7 +15,7 @@ from .answerability import needs_of
 from .compare import route as compare_route
 from .conversation import State, resolve_followup
 from .indicators import metric_in
-from .intent import asks, asks_page_info, is_compare_wording, kind_of
+from .intent import asks, asks_meeting, asks_page_info, is_compare_wording, kind_of, question_parts
 from .retrieval import check_query, resolve_scope
 
 MODES = ("extractive", "llm")
@@ -39,6 +39,23 @@ class Request:
     mode: str = "extractive"  # or "llm"
     filters: dict = field(default_factory=dict)  # hard filters the user set: zone, doc, year
     state: State = field(default_factory=State)  # the conversation state after this question
+    parts: list[str] = field(default_factory=list)  # a question that asks several things: each, to answer in turn
+
+    @property
+    def in_parts(self) -> bool:
+        """Answered part by part: several questions of different sorts, which no one composer answers whole.
+        Several quantities ("多少？增长多少？") are one fact; who, when and which meeting, one document fact."""
+        if len(self.parts) < 2 or self.mode != "extractive" or self.kind not in ("fact", "document"):
+            return False
+        sorts = [_sort_of(p) for p in self.parts]
+        return not (all(s == "number" for s in sorts) or all(s == "document" for s in sorts))
+
+
+def _sort_of(part: str) -> str:
+    asked = asks(part)
+    if asked & {"who", "when"} or asks_meeting(part):
+        return "document"
+    return "number" if "number" in asked else "other"
 
 
 def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode: str = "extractive",
@@ -55,7 +72,7 @@ def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode
                   zones=list(resolved.zones), unknown_zones=list(scope.unknown_zones), rule=resolved.rule,
                   item=resolved.item, indicator=metric_in(query, aliases), years=needs.years, wants=needs.wants,
                   measure=needs.measure, page_info=asks_page_info(query), mode=mode, filters=dict(filters or {}),
-                  state=resolved.state)
+                  state=resolved.state, parts=question_parts(question))
     compare_wording = is_compare_wording(query)
     if scope.unknown_zones and not resolved.docs:
         req.kind = "not_in_corpus"

@@ -1,0 +1,128 @@
+"""Shapes of question that users bring and the mechanisms that answer them, on documents written for these tests:
+a question that asks several things; who spoke, who chaired and on which day, from a news report's text; a year
+said relatively ("去年") against each document's own year; a review of the year it names; a forecast that uses a
+result verb; a figure's change clause; a share asked "在Y里占多大比重"; a heading that opens the answering
+paragraph; follow-ups that ask a facet of the previous topic ("那今年定的目标是多少?")."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answerability import context_of, needs_of, relative_year
+from assistant.conversation import resolve_followup
+from assistant.intent import question_parts
+from library_kit import library_with
+
+NEWS = ("梧桐高新区召开2024年工作会议\n"
+        "本网讯（记者 李青）3月6日上午，梧桐高新区2024年工作会议在管委会三楼会议室召开。区党工委书记赵明远出席会议并讲话，"
+        "党工委副书记、管委会主任钱立新主持会议。\n"
+        "会议指出，2023年全区工业用地亩均税收达到31.5万元，较上年提高2.8万元；全区营业收入完成520亿元，增长11.2%。\n"
+        "会议强调，2024年要力争营业收入突破580亿元，增长12%以上。")
+REVIEW = ("石门经开区2023年经济运行综述\n发布时间：2024-01-18\n"
+          "2023年，石门经开区经济运行稳中有进。\n"
+          "全年实现规上工业总产值265.3亿元，同比增长9.6%。\n"
+          "从全年看，预计一般公共预算收入完成8.2亿元，增长6%左右；固定资产投资完成41亿元，增长15%左右。\n"
+          "税收收入7.1亿元，税收占一般公共预算收入的比重为86.6%。")
+REPORT = ("青禾经开区2022年工作总结\n"
+          "一、营商环境“三项行动”成效明显\n"
+          "企业开办实现“半日办结”，工业项目审批时限压缩至25个工作日以内，全年兑现惠企资金4800万元。\n"
+          "二、主要指标\n"
+          "全年实现营业收入188亿元，增长9%。上半年实现税收收入3.6亿元，同比下降4.1%，主要受留抵退税政策影响。"
+          "扣除留抵退税因素后，同口径增长5.2%。\n"
+          "三、2023年目标\n"
+          "2023年，营业收入力争突破210亿元，增长12%以上。")
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory, shared_cache):
+    return library_with(tmp_path_factory, shared_cache, {
+        "梧桐高新区2024年工作会议报道.txt": NEWS, "石门经开区2023年经济运行综述.txt": REVIEW,
+        "青禾经开区2022年工作总结.txt": REPORT}, "shapes")
+
+
+def lead_text(ans) -> str:
+    return " ".join(q.text for q in ans.lead)
+
+
+def test_question_parts_split_at_question_marks_only_when_each_asks():
+    assert question_parts("那位主任叫什么？他说最大的变化是什么？") == ["那位主任叫什么？", "他说最大的变化是什么？"]
+    assert question_parts("营业收入多少？") == ["营业收入多少？"]
+    assert question_parts("关于营收？请说明。") == ["关于营收？请说明。"]  # the second piece asks nothing
+
+
+def test_news_report_says_who_spoke_who_chaired_and_the_day(bot):
+    ans = bot.ask("梧桐高新区这次工作会议是几号开的？谁讲话，谁主持的？")
+    assert ans.kind == "answer"
+    said = lead_text(ans)
+    assert "3月6日" in said and "赵明远" in said and "钱立新" in said
+    for q in ans.quotes:
+        assert bot.store.document_text(q.doc)[q.start:q.end] == q.text
+
+
+def test_who_chaired_is_asked_of_the_text_not_the_speaker_metadata(bot):
+    ans = bot.ask("梧桐高新区的工作会议是谁主持的？")
+    assert "钱立新" in lead_text(ans) and "赵明远" not in lead_text(ans)
+
+
+def test_relative_year_is_each_documents_own_year():
+    assert relative_year("亩均税收去年到了多少？") == -1
+    assert relative_year("比上年增长多少？") is None  # a comparison base, no year asked
+    assert relative_year("今年的营收") is None  # said loosely of the document's year
+    assert needs_of("亩均税收去年到了多少？", True).relative == -1
+
+
+def test_last_year_figure_and_its_change_clause(bot):
+    ans = bot.ask("梧桐高新区工业用地亩均税收去年到了多少？比上一年多了多少？")
+    assert ans.kind == "answer"
+    assert "31.5万元" in lead_text(ans) and "2.8万元" in lead_text(ans)  # the change travels with the figure
+
+
+def test_review_of_a_year_reports_that_year_not_the_last():
+    text = REVIEW
+    start = text.index("全年实现规上")
+    meta = {"year": 2023, "kind": "新闻报道", "title": "石门经开区2023年经济运行综述", "date": "2024-01-18"}
+    ctx = context_of(text, start, text.index("。", start) + 1, "", meta, focus=text.index("265.3"))
+    assert ctx.year == 2023
+
+
+def test_review_year_asked_by_number_is_answered(bot):
+    ans = bot.ask("石门经开区2023年规上工业总产值多少？")
+    assert ans.kind == "answer" and "265.3亿元" in lead_text(ans)
+
+
+def test_forecast_with_a_result_verb_is_a_target(bot):
+    text = REVIEW
+    start = text.index("固定资产投资完成41亿元")
+    ctx = context_of(text, start, text.index("；", start) + 1 if "；" in text[start:] else len(text), "",
+                     {"year": 2023}, focus=text.index("41亿元"))
+    assert ctx.plan is True
+    ans = bot.ask("石门经开区固定资产投资全年预计能完成多少？")
+    assert ans.kind == "answer" and "41亿元" in lead_text(ans)
+
+
+def test_share_asked_of_a_denominator(bot):
+    ans = bot.ask("石门经开区税收在一般预算收入里占多大比重？")
+    assert ans.kind == "answer" and "86.6%" in lead_text(ans)
+
+
+def test_heading_that_opens_the_answering_paragraph(bot):
+    hist = [{"role": "user", "content": "青禾经开区在营商环境上搞了哪些行动？"},
+            {"role": "assistant", "content": "营商环境“三项行动”。"}]
+    ans = bot.ask("这些行动落到实处有啥具体成效？", hist)
+    assert ans.kind == "answer"
+    assert "半日办结" in lead_text(ans)
+
+
+def test_facet_followups_carry_the_previous_topic(bot):
+    docs = bot.documents()
+    hist = [{"role": "user", "content": "青禾经开区2022年营业收入多少？"},
+            {"role": "assistant", "content": "全年实现营业收入188亿元，增长9%。"}]
+    r = resolve_followup("那明年定的目标是多少？", hist, docs)
+    assert r.rule == "facet" and "营业收入" in r.query and "2022" not in r.query
+    assert resolve_followup("那税收呢？", hist, docs).rule == "metric"  # a topic of its own
+    ans = bot.ask("那明年定的目标是多少？", hist)
+    assert ans.kind == "answer" and "210亿元" in lead_text(ans)
+    hist = [{"role": "user", "content": "青禾经开区上半年税收情况怎么样？"},
+            {"role": "assistant", "content": "上半年实现税收收入3.6亿元，同比下降4.1%。"}]
+    r = resolve_followup("要是扣掉退税的影响呢？", hist, docs)
+    assert r.rule == "facet" and "税收" in r.query and "上半年" in r.query
