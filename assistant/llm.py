@@ -247,6 +247,12 @@ def source_header(n: int, hit) -> str:
     when = meta.get("date") or meta.get("year")
     if when:
         bits.append(f"时间：{_clean_field(when)}")
+    if meta.get("passage") == "table_row":  # a table's row: the model reads its cells against the header
+        if meta.get("table_caption"):
+            bits.append(f"表格：{_clean_field(meta['table_caption'])}")
+        head = re.sub(r"[\n\r<>｜|\[\]]", " ", str(meta.get("table_header", ""))).strip()[:300]
+        if head:
+            bits.append(f"表头（各栏以制表符分隔）：{head}")
     return "｜".join(bits)
 
 

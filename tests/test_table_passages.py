@@ -279,3 +279,16 @@ def test_the_row_passage_carries_its_header_and_caption(library, zone):
     assert top.doc.endswith(suffix) and top.text == "\t".join(zone_rows(base)[1])
     assert top.meta["passage"] == "table_row"
     assert top.meta["table_header"] == "\t".join(HEADER) and top.meta["table_caption"] == CAPTION
+
+
+def test_the_llm_reads_a_row_with_its_header():
+    from assistant.llm import source_header
+    from assistant.retrieval import Hit
+
+    row = "\t".join(zone_rows(120.5)[0])
+    meta = {"title": "丰城经开区2024年工作要点", "zone": "丰城经开区", "section": "一、主要目标",
+            "passage": "table_row", "table_header": "\t".join(HEADER), "table_caption": CAPTION}
+    head = source_header(1, Hit("p1", "a.docx", row, 1.0, meta))
+    assert f"表格：{CAPTION}" in head and "\t".join(HEADER) in head
+    plain = source_header(1, Hit("p2", "a.docx", "正文。", 1.0, {"title": "标题", "section": "一、主要目标"}))
+    assert "表头" not in plain
