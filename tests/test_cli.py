@@ -92,6 +92,29 @@ def test_search_text_output_and_filters(cli):
     assert res.returncode == 0 and {h["doc"] for h in json.loads(res.stdout)} == {D004}
 
 
+def test_search_explain(cli, corpus_home):
+    """The retrieval test: the same passages as `search`, each with keyword, vector and fused scores in 0-1,
+    the scope applied and its signal, the tokens searched."""
+    query = "常德经开区2020年规模工业产值多少?"
+    res = cli("search", query, "--explain", "--json", "-k", "4")
+    assert res.returncode == 0, res.stderr
+    ex = json.loads(res.stdout)
+    plain = json.loads(cli("search", query, "--json", "-k", "4").stdout)
+    assert [(h["doc"], h["start"]) for h in ex["hits"]] == [(h["doc"], h["start"]) for h in plain]
+    assert [h["rank"] for h in ex["hits"]] == list(range(1, len(plain) + 1))
+    for h in ex["hits"]:
+        assert all(0.0 <= h[key] <= 1.0 for key in ("keyword", "vector", "fused")), h
+        assert corpus_home.store.document_text(h["doc"])[h["start"]:h["end"]] == h["text"]
+    assert ex["scope"]["via"] == "metadata" and ex["scope"]["zones"] == ["常德经开区"]
+    assert ex["scope"]["docs"] == [D002] and ex["scope"]["mentions"] == ["常德经开区"]
+    assert "规模" in ex["tokens"] and "常德" not in ex["tokens"]  # the words that named the scope are dropped
+    res = cli("search", "高质量发展", "--explain", "--zone", "长沙经开区", "-k", "2")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "检索: 高质量发展" and lines[2].startswith("范围: 指定的筛选条件")
+    assert [ln.split()[:2] for ln in lines if ln.startswith("[")] == [["[1]", "fused"], ["[2]", "fused"]]
+
+
 def test_search_empty_query(cli):
     assert_user_error(cli("search", ""))
 
