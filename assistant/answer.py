@@ -183,7 +183,11 @@ def combine(parts: list[tuple[str, Answer]]) -> Answer:
             continue
         for q in a.quotes:
             out.cite(keep(q))
-        out.lead.extend(q for q in map(keep, a.lead) if not any(q is x for x in out.lead))
+        for q in map(keep, a.lead):
+            if any(x.doc == q.doc and x.start <= q.start and q.end <= x.end for x in out.lead):
+                continue  # a span already quoted whole
+            out.lead = [x for x in out.lead if not (x.doc == q.doc and q.start <= x.start and x.end <= q.end)]
+            out.lead.append(q)
         out.items.extend(map(keep, a.items))
         out.sections.extend(a.sections)
         out.facts.extend(f for f in a.facts if f not in out.facts)

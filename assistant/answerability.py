@@ -27,8 +27,11 @@ _TARGET_M, _RESULT_M = _rx("target_markers"), _rx("result_markers")
 _TARGET_S, _RESULT_S = _rx("target_sections"), _rx("result_sections")
 _MEASURES = [(m, _rx(f"measure_{m}")) for m in ("rate", "share", "count", "money")]
 _UNITS = {m: alternation(words("answers", f"units_{m}")) for m in ("rate", "share", "count", "money")}
-_FIGURE = {m: re.compile(r"(?:\d+(?:\.\d+)?|[Xx×]+)\s*(?:" + u + ")|[一二三四五六七八九十百千两半]+\s*(?:"
-                         + (r"亿|万" if m == "money" else u) + ")") for m, u in _UNITS.items()}  # not "三元" of 三元电池
+_NOT_MONEY = alternation(words("answers", "units_after_magnitude"))
+# "亿/万" before another unit is a magnitude of that unit ("18万平方米", "3万人"), no amount of money
+_FIGURE = {m: re.compile(r"(?:(?:\d+(?:\.\d+)?|[Xx×]+)\s*(?:" + u + ")|[一二三四五六七八九十百千两半]+\s*(?:"
+                         + (r"亿|万" if m == "money" else u) + "))" + (f"(?!{_NOT_MONEY})" if m == "money" else ""))
+           for m, u in _UNITS.items()}  # not "三元" of 三元电池
 _FRACTION = re.compile("[一二三四五六七八九十]+分之[一二三四五六七八九十]+")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?![\d月]*月份?以来)")
 _CLAUSE_END = re.compile(r"[,，;；。！？]")
@@ -157,6 +160,12 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
     sec = normalize(fold(section))
     ctx = Context(doc_year=int(meta["year"]) if str(meta.get("year") or "").isdigit() else None)
     years = [int(y) for y in _YEAR.findall(sent)]
+    if focus is not None and len(years) > 1:
+        # several years in the sentence: the one of the figure's clause, else the last one said before it
+        # ("2019年，GDP占全市的9.7%，按照2020年292亿计算": 292亿 is 2020's)
+        own = [int(y) for y in _YEAR.findall(normalize(fold(_clause_around(text[start:end], focus - start))))]
+        before = [int(y) for y in _YEAR.findall(normalize(fold(text[start:focus])))]
+        years = own[-1:] or before[-1:] or years
     if years:
         ctx.year, ctx.year_from = years[0], "sentence"
     else:
@@ -218,6 +227,9 @@ def conflicts(needs: Needs, ctx: Context, span: str) -> list[str]:
     if needs.years and ctx.year is not None and ctx.year not in needs.years:
         if ctx.year_from != "document" or len(needs.years) == 1:
             out.append("year")
+    elif needs.years and ctx.year is None and ctx.doc_year is not None \
+            and all(abs(y - ctx.doc_year) > 1 for y in needs.years):
+        out.append("year")  # an undated sentence of a 2023 document does not tell 2019's figure
     elif needs.relative is not None and ctx.year is not None and ctx.doc_year is not None:
         if ctx.year != ctx.doc_year + needs.relative:
             out.append("year")  # "去年" of this document is its year - 1

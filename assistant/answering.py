@@ -250,7 +250,7 @@ class Composer:
         return ans
 
     def best_window(self, doc: str, start: int, end: int, terms: list[str], want_number: bool,
-                    metric: str | None) -> tuple[int, int]:
+                    metric: str | None, measures: list[str] | None = None) -> tuple[int, int]:
         """The smallest run of clauses of a sentence that holds the asked terms (and a number)."""
         text = self.text(doc)
         sent = text[start:end]
@@ -267,7 +267,8 @@ class Composer:
                 body = normalize(text[s:e])
                 said = self.lexicon.widen(body)
                 covered = sum(w for t, w in weights.items() if t in said)
-                has_num = bool(_NUM.search(body)) or not want_number
+                has_num = not want_number or (any(has_measure(body, m) for m in measures) if measures
+                                              else bool(_NUM.search(body)))
                 has_metric = not must or any(normalize(f) in body for f in must)
                 key = (has_metric, has_num, covered, -(e - s))
                 if best_key is None or key > best_key:
@@ -313,9 +314,9 @@ class Composer:
         for cand in sents[:6]:
             if cand.score < sents[0].score - 0.5:
                 break
-            ws, we = self.best_window(cand.doc, cand.start, cand.end, terms, want_number, metric)
+            ws, we = self.best_window(cand.doc, cand.start, cand.end, terms, want_number, metric, needs.measures)
             text = self.text(cand.doc)
-            fig = _NUM.search(text, ws, we)
+            fig = _asked_figure(text, ws, we, needs.measures)
             ctx = context_of(text, cand.start, cand.end, cand.section, self.meta(cand.doc),
                              focus=fig.start() if fig else None)
             bad = conflicts(needs, ctx, text[cand.start:cand.end])
@@ -341,10 +342,11 @@ class Composer:
             declined = self.not_found(query, "检索到的段落不包含问题所问的内容", hits, nearest=nearest)
             declined.extras["answerability"] = round(coverage, 3)
             return declined
-        s, e = self.best_window(best.doc, best.start, best.end, terms, want_number, metric)
+        s, e = self.best_window(best.doc, best.start, best.end, terms, want_number, metric, needs.measures)
         span = self.text(best.doc)[s:e]
         if want_number and _MASKED.search(span) and (not _NUM.search(_MASKED.sub("", span))
-                                                     or masked_measure(span, needs.measures)):
+                                                     or masked_measure(span, needs.measures)
+                                                     or _masked_focus(span, terms)):
             return self.not_found(query, "该数字在文档中被隐去（以 X 代替）", hits, nearest=[self.quote(best.doc, s, e, best.section)],
                                   masked=True)
         if want_number and not _NUM.search(span) and not _ANY_NUM.search(span):
@@ -458,18 +460,43 @@ _HELD = re.compile(r"\d{1,2}月\d{1,2}日[^。；]{0,40}?(" + "|".join(words("sp
 _DAY_ASK = re.compile("|".join(words("speakers", "day_asks")))
 
 
+def _asked_figure(text: str, start: int, end: int, measures: list[str]):
+    """The first figure of text[start:end] in an asked quantity (an amount when an amount is asked), else the first
+    figure; None when there is none."""
+    first = None
+    for m in _NUM.finditer(text, start, end):
+        first = first or m
+        if not measures or any(has_measure(m.group(), q) for q in measures):
+            return m
+    return first
+
+
+def _masked_focus(span: str, terms: list[str]) -> bool:
+    """The question's own words are in the clause of a masked figure and in no clause of a figure that is given:
+    "新增高新技术企业24家，高新技术企业总数达到××家" asked for the 总数."""
+    masked, given = set(), set()
+    for clause in re.split(r"[，,；;。]", normalize(span)):
+        said = {t for t in terms if len(t) >= 2 and t in clause}
+        if _MASKED.search(clause):
+            masked |= said
+        elif _NUM.search(clause):
+            given |= said
+    return bool(masked - given)
+
+
 def _opened(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """For a heading line text[start:end], the first sentence of the paragraph it opens; None for a sentence
-    of a paragraph."""
+    """For a heading text[start:end] — a line of its own, or a run-in heading that opens its line ("（一）营商环境
+    “四大行动”成效明显。深入开展…") — the first sentence of what it heads; None for a sentence of a paragraph."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    if text[line_start:start].strip() or text[end:line_end].strip() or heading_level(text[line_start:line_end]) is None:
+    if text[line_start:start].strip() or heading_level(text[start:end].strip()) is None:
         return None
-    nxt = line_end
+    nxt = end
     while nxt < len(text) and text[nxt] in "\n \t\u3000":
         nxt += 1
-    spans = split_sentences(text[nxt:text.find("\n", nxt) if text.find("\n", nxt) > 0 else len(text)], nxt)
+    stop = text.find("\n", nxt)
+    spans = split_sentences(text[nxt:stop if stop > 0 else len(text)], nxt)
     if not spans or heading_level(text[spans[0][0]:spans[0][1]]) is not None:
         return None
     return spans[0]
@@ -524,8 +551,9 @@ def _conflict_reason(bad: list[str], needs, ctx) -> str:
     if "period" in bad:
         return f"文档中没有{needs.period}的这项数字（最接近的段落说的是{ctx.period}）"
     if "year" in bad:
-        asked = "、".join(f"{y}年" for y in needs.years)
-        return f"文档中没有{asked}的这项数字（最接近的段落说的是{ctx.year}年）"
+        asked = "、".join(f"{y}年" for y in needs.years) or "所问年份"
+        said = ctx.year or ctx.doc_year
+        return f"文档中没有{asked}的这项数字（最接近的段落说的是{said}年）" if said else f"文档中没有{asked}的这项数字"
     if "target_for_result" in bad:
         return "文档只给出了目标，没有实际完成的数字"
     if "result_for_target" in bad:

@@ -115,9 +115,15 @@ def _best_zone(text: str) -> str:
     if found:
         return found[0][0]
     m = _LABEL_ZONE.match(fold(text).strip())
-    if m and not any(w in m.group(1) for w in _NOT_PLACE if len(w) >= 2) and m.group(1) not in _NOT_PLACE:
-        return m.group(1) + _SHORT[m.group(2)]
-    return ""
+    if not m:
+        return ""
+    name, suffix = m.group(1), m.group(2)
+    for longer in _SHORT:  # "在高新区": the suffix is 高新区, and 在 no name
+        if len(longer) > len(suffix) and (name + suffix).endswith(longer):
+            name, suffix = (name + suffix)[:-len(longer)], longer
+    if len(name) < 2 or name in _NOT_PLACE or any(w in name for w in _NOT_PLACE if len(w) >= 2):
+        return ""
+    return name + _SHORT[suffix]
 
 
 def body_zone(text: str) -> str:

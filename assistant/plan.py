@@ -15,7 +15,7 @@ from .answerability import needs_of
 from .compare import route as compare_route
 from .conversation import State, resolve_followup
 from .indicators import metric_in
-from .intent import asks, asks_meeting, asks_page_info, is_compare_wording, kind_of, question_parts
+from .intent import asks, asks_meeting, asks_page_info, is_compare_wording, kind_of, question_parts, years_in
 from .retrieval import check_query, resolve_scope
 
 MODES = ("extractive", "llm")
@@ -48,7 +48,11 @@ class Request:
         if len(self.parts) < 2 or self.mode != "extractive" or self.kind not in ("fact", "document"):
             return False
         sorts = [_sort_of(p) for p in self.parts]
-        return not (all(s == "number" for s in sorts) or all(s == "document" for s in sorts))
+        if all(s == "document" for s in sorts):
+            return False
+        # several quantities of one thing in one year are one fact; a year asked by one part only is not
+        # ("GDP占全市多大比重?2020年大概多少亿?": the share is 2019's, the amount 2020's)
+        return not all(s == "number" for s in sorts) or len({tuple(years_in(p)) for p in self.parts}) > 1
 
 
 def _sort_of(part: str) -> str:

@@ -201,6 +201,53 @@ def resolve_scope(question: str, docs: dict[str, dict]) -> Scope:
     return Scope(docs=order, zones=zones, unknown_zones=unknown, mentions=mentions, via=via)
 
 
+_FIT_BONUS = 0.3  # as the other structural bonuses: the passage the composer answers from
+
+
+@dataclass
+class _FigureFit:
+    """For a question that asks an indicator's figure ("邳州经开区2022年营收做到多少了?"): whether a passage has
+    a sentence that states it — the indicator named as the zone's (not a part's, not a denominator), a figure of
+    the asked quantity, no contradicting year or result-or-target. The composer's own tests (answerability),
+    applied to the candidates, so that the passage it will answer from is ranked first."""
+
+    query: str
+    forms: list[str]
+    needs: object
+
+    @classmethod
+    def of(cls, query: str) -> "_FigureFit | None":
+        from .answerability import needs_of
+        from .indicators import metric_forms, metric_in
+
+        metric = metric_in(query)
+        if not metric or "number" not in asks(query):
+            return None
+        return cls(query, [normalize(f) for f in metric_forms(metric)], needs_of(query, True))
+
+    def states(self, text: str, meta: dict) -> bool:
+        from .answerability import conflicts, context_of, part_figure
+        from .chunking import split_sentences
+        from .indicators import NUM, names_indicator, states_value
+
+        for s, e in split_sentences(text):
+            body = normalize(text[s:e])
+            if not names_indicator(body, self.forms, self.query) or part_figure(body, self.forms, self.query) \
+                    or not states_value(body, self.forms):
+                continue
+            fig = NUM.search(text, s, e)
+            ctx = context_of(text, s, e, str(meta.get("section", "")), meta, focus=fig.start() if fig else None)
+            if not conflicts(self.needs, ctx, text[s:e]):
+                return True
+        return False
+
+
+def _says_any(text: str, terms: list[str]) -> bool:
+    """Whether a passage's own text holds one of the searched terms (two characters or more, or a number)."""
+    t = normalize(text)
+    return any(term in t for term in terms if len(term) >= 2 or term.isdigit())
+
+
 def _mentioned(meta: dict) -> set[str]:
     """The zones a document's text names (recorded at ingest), normalised."""
     return {normalize(z) for z in str(meta.get("mentions", "")).split("|") if z}
@@ -333,9 +380,10 @@ class HybridRetriever(BaseRetriever):
         ranking.expanded = [t for t in ranking.expanded if t in terms]
         kind = kind_of(query)
         about_document = bool(asks(query) & {"who", "when"} or asks_meeting(query))
+        fit = _FigureFit.of(query) if kind == "fact" and not about_document else None
         # the most a bonus below can add for this query: the fused score is reported over 1 + this (0-1)
         ranking.ceiling = 1.0 + (0.3 if kind == "summary" or about_document else
-                                 0.1 + 0.03 * 6 if kind == "list" else 0.0)
+                                 0.1 + 0.03 * 6 if kind == "list" else _FIT_BONUS if fit is not None else 0.0)
         kw = index.search(terms, n, docs=chosen)
         # Every document chosen: no filter on the dense side (a `$in` over hundreds of hashes costs Chroma
         # 30 ms; unfiltered, 1 ms). Passages outside the index (orphans, a version being written) are dropped
@@ -366,7 +414,13 @@ class HybridRetriever(BaseRetriever):
                 bonus = 0.3  # who spoke, when, at which meeting: the title block says it
             elif kind == "list" and int(meta.get("enum", 0)) >= 2:
                 bonus = 0.1 + 0.03 * min(int(meta["enum"]), 6)
+            if fit is not None and fit.states(index.records[pid]["text"], meta):
+                bonus += _FIT_BONUS  # a sentence states the asked indicator's figure, of the asked year and kind
             score += bonus
+            if meta.get("passage") == "table_row" and not _says_any(index.records[pid]["text"], terms):
+                # every row of a table carries its caption and header for search; a row that matches only
+                # those is one of many alike, and must not crowd out the passages that say the asked thing
+                score *= 0.5
             fused.append((score, pid))
             ranking.parts[pid] = Parts(kn, dn, bonus, kw_scores.get(pid, 0.0), dense_scores.get(pid))
         fused.sort(reverse=True)
