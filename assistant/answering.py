@@ -176,6 +176,10 @@ class Composer:
             return summarize_request(self, query)
         if self.resolved.rule == "item":
             return self.compose_item()
+        if self.resolved.rule == "more":
+            ans = self.compose_more()
+            if ans is not None:
+                return ans
         if "who" in asks(query) or "when" in asks(query) or asks_page_info(query) or asks_meeting(query):
             ans = self.compose_document_fact(query)
             if ans is not None:
@@ -418,6 +422,47 @@ class Composer:
             ans.notes.append(Note(found.note, "note"))
         return ans
 
+    def compose_more(self) -> Answer | None:
+        """"还有呢?": what the document says next, after what the previous answer said. Its quotes (a typed
+        history) or, for a plain transcript, the sentences its text retells mark where it stopped; the
+        sentences that follow in the same paragraph (else the next one of the section) are the answer.
+        None when the previous answer cannot be found in the documents (the question is then answered anew)."""
+        said = list(getattr(self.resolved, "previous_spans", []))
+        hits = self.retrieve(k=8)
+        if not said and getattr(self.resolved, "previous", ""):
+            grams = _bigrams(self.resolved.previous)
+            for sent in self.sentences(hits):
+                own = _bigrams(self.text(sent.doc)[sent.start:sent.end])
+                shared = own & grams
+                if len(shared) >= 3 and len(shared) / len(own) >= _RETOLD:
+                    said.append((sent.doc, sent.start, sent.end))
+        said = [x for x in said if x[0] in self.docs_meta]
+        if not said:
+            return None
+        doc = max({d for d, _, _ in said}, key=lambda d: sum(1 for x in said if x[0] == d))
+        text = self.text(doc)
+        end = max(e for d, _, e in said if d == doc)
+        covered = [(s, e) for d, s, e in said if d == doc]
+        out: list[Quote] = []
+        para_end = text.find("\n", end)
+        para_end = len(text) if para_end < 0 else para_end
+        spans = split_sentences(text[end:para_end], end)
+        if not any(squash(text[s:e]) for s, e in spans):  # the paragraph ended: the next one
+            nxt = para_end + 1
+            stop = text.find("\n", nxt)
+            spans = split_sentences(text[nxt:stop if stop > 0 else len(text)], nxt)
+        section = next((h.section for h in hits if h.doc == doc and h.start <= end <= h.end), "")
+        for s, e in spans:
+            if squash(text[s:e]) and not any(cs <= s and e <= ce for cs, ce in covered):
+                out.append(self.quote(doc, s, e, section))
+            if len(out) >= _MORE_SENTENCES:
+                break
+        if not out:
+            return None
+        ans = Answer("answer", query=self.query, title="接着上一个回答，原文还说")
+        ans.lead = [ans.cite(q) for q in out]
+        return ans
+
     def compose_item(self) -> Answer:
         """'第一点具体是怎么说的?': the paragraph that develops the item of the previous answer."""
         item = self.resolved.item
@@ -458,6 +503,15 @@ _CHANGE = re.compile("|".join(words("answers", "change_leads")))
 _SPEAKING = set(words("speakers", "speaking_acts"))
 _HELD = re.compile(r"\d{1,2}月\d{1,2}日[^。；]{0,40}?(" + "|".join(words("speakers", "held")) + ")")
 _DAY_ASK = re.compile("|".join(words("speakers", "day_asks")))
+
+
+_RETOLD = 0.2  # a sentence a fifth of whose character pairs the previous answer uses was retold by it (paraphrased)
+_MORE_SENTENCES = 3
+
+
+def _bigrams(text: str) -> set[str]:
+    t = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", normalize(text))
+    return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
 def _asked_figure(text: str, start: int, end: int, measures: list[str]):

@@ -62,6 +62,8 @@ class Resolved:
     rule: str = "none"  # which rule applied
     item: str = ""  # for item references: the item's text
     state: State = field(default_factory=State)
+    previous: str = ""  # "还有呢?": the previous answer's text ...
+    previous_spans: list = field(default_factory=list)  # ... and the (doc, start, end) it quoted, when typed
 
 
 def list_items(answer_text: str) -> list[str]:
@@ -115,18 +117,23 @@ def resolve_followup(question: str, history: list[dict], docs_meta: dict[str, di
     docs_meta = docs_meta or {}
     state = State()
     last_answer = ""
+    last_spans: list = []
     for turn in history or []:
         if turn.get("role") == "user":
             state = _step(turn.get("content", ""), state, last_answer, docs_meta).state
         elif turn.get("role") == "assistant":
             last_answer = turn.get("content", "")
+            last_spans = [(q.doc, q.start, q.end) for q in getattr(turn.get("answer"), "quotes", []) or []]
             # a turn kept by the app or the CLI carries its Answer's items; a plain transcript is read as text
             typed = turn.get("answer")  # the app keeps each turn's Answer beside its text
             items = (list(turn.get("items") or []) or (history_turn(typed).get("items", []) if typed is not None else [])
                      or list_items(last_answer))
             if items:
                 state.last_list = items
-    return _step(question, state, last_answer, docs_meta)
+    resolved = _step(question, state, last_answer, docs_meta)
+    if resolved.rule == "more":
+        resolved.previous, resolved.previous_spans = last_answer, last_spans
+    return resolved
 
 
 def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, dict]) -> Resolved:

@@ -40,6 +40,8 @@ class Request:
     filters: dict = field(default_factory=dict)  # hard filters the user set: zone, doc, year
     state: State = field(default_factory=State)  # the conversation state after this question
     parts: list[str] = field(default_factory=list)  # a question that asks several things: each, to answer in turn
+    previous: str = ""  # "还有呢?": the previous answer's text and the (doc, start, end) spans it quoted
+    previous_spans: list = field(default_factory=list)
 
     @property
     def in_parts(self) -> bool:
@@ -76,7 +78,8 @@ def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode
                   zones=list(resolved.zones), unknown_zones=list(scope.unknown_zones), rule=resolved.rule,
                   item=resolved.item, indicator=metric_in(query, aliases), years=needs.years, wants=needs.wants,
                   measure=needs.measure, page_info=asks_page_info(query), mode=mode, filters=dict(filters or {}),
-                  state=resolved.state, parts=question_parts(question))
+                  state=resolved.state, parts=question_parts(question), previous=resolved.previous,
+                  previous_spans=list(resolved.previous_spans))
     compare_wording = is_compare_wording(query)
     if scope.unknown_zones and not resolved.docs:
         req.kind = "not_in_corpus"

@@ -24,6 +24,9 @@ REVIEW = ("石门经开区2023年经济运行综述\n发布时间：2024-01-18\n
           "从全年看，预计一般公共预算收入完成8.2亿元，增长6%左右；固定资产投资完成41亿元，增长15%左右。\n"
           "税收收入7.1亿元，税收占一般公共预算收入的比重为86.6%。")
 REPORT = ("青禾经开区2022年工作总结\n"
+          "发展的有利条件很多。从外部看，省里把我区列为重点培育的开发区，给予用地指标倾斜。"
+          "从内部看，北站枢纽建成通车，打通了对外的大通道。我们实施老旧厂房改造，腾出了发展空间。"
+          "我们规划建设科创走廊，集聚了一批研发机构。\n"
           "一、营商环境“三项行动”成效明显\n"
           "企业开办实现“半日办结”，工业项目审批时限压缩至25个工作日以内，全年兑现惠企资金4800万元。\n"
           "二、主要指标\n"
@@ -126,3 +129,18 @@ def test_facet_followups_carry_the_previous_topic(bot):
             {"role": "assistant", "content": "上半年实现税收收入3.6亿元，同比下降4.1%。"}]
     r = resolve_followup("要是扣掉退税的影响呢？", hist, docs)
     assert r.rule == "facet" and "税收" in r.query and "上半年" in r.query
+
+
+def test_more_continues_after_what_the_previous_answer_said(bot):
+    hist = [{"role": "user", "content": "青禾经开区有哪些有利条件？"},
+            {"role": "assistant", "content": "省里把我区列为重点培育的开发区，北站枢纽建成通车。"}]
+    ans = bot.ask("还有呢？", hist)  # a plain transcript: the sentences it retold mark where it stopped
+    said = lead_text(ans)
+    assert "老旧厂房改造" in said and "科创走廊" in said
+    assert "北站枢纽" not in said
+    first = bot.ask("青禾经开区有哪些有利条件？")
+    typed = [{"role": "user", "content": "青禾经开区有哪些有利条件？"},
+             {"role": "assistant", "content": first.text, "answer": first}]
+    more = bot.ask("还有呢？", typed)  # the app's history: the quotes themselves mark it
+    assert more.kind == "answer" and more.lead
+    assert not any(q.start < p.end and p.start < q.end for q in more.lead for p in first.quotes)
