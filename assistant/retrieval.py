@@ -400,11 +400,16 @@ class HybridRetriever(BaseRetriever):
         kmax = max(kw_scores.values(), default=0.0) or 1.0
         dvals = np.array(list(dense_scores.values()) or [0.0])
         dmin, dmax = float(dvals.min()), float(dvals.max())
+        # a document ingested keyword first whose vectors are still being filled: a passage of it without a
+        # vector is ranked by its keyword score alone (its keyword score stands in for the missing vector)
+        unembedded = {n for n, m in chosen.items() if m.get("vectors") == "pending"}
         fused = []
         for pid in pool:
             kn = kw_scores.get(pid, 0.0) / kmax
             dn = (dense_scores[pid] - dmin) / (dmax - dmin) if pid in dense_scores and dmax > dmin else (
                 1.0 if pid in dense_scores else 0.0)
+            if unembedded and pid not in dense_scores and index.records[pid]["meta"].get("doc") in unembedded:
+                dn = kn
             score = self.keyword_weight * kn + (1 - self.keyword_weight) * dn
             meta = index.records[pid]["meta"]
             bonus = 0.0
