@@ -827,12 +827,15 @@ def compare_request(comp, resolved, missing: list[str] | None = None) -> Answer 
         docs = sorted(all_docs)
     if len(docs) < 2 and not (docs and missing):
         return None
+    docs, bounded = _bounded(comp, resolved.query, docs)
     scope = comp.bot.retriever.select_docs(resolved.query)[1]
     ask = _read_ask(comp, resolved.query, docs, scope.mentions)
     base = ask.base
     if ask.figures and not _META_ASPECT.search(base):
         docs = _select_docs(comp, ask, docs)
     ans = Answer("comparison", query=resolved.query)
+    if bounded:
+        ans.notes.append(Note(bounded, "warning"))
     rows: list[tuple[str, list[Cell]]] = []
     unnamed_notes: list[str] = []
     stmts: dict[str, _Stmt] = {}
@@ -1166,6 +1169,12 @@ def mentions_request(comp, resolved) -> Answer | None:
     docs = [d for d in comp.docs_meta if d in chosen]
     if not docs:
         return None
+    searched = len(docs)
+    if len(docs) > _READ_ALL:
+        # a large library: read the documents the search finds for X, not every one
+        hits = comp.retrieve(k=_READ_ALL * 4, docs=docs, query=topic)
+        near = {h.doc for h in hits}
+        docs = [d for d in docs if d in near]
     forms, weak = _mention_forms(comp, topic, docs)
     terms = [t for t in comp.key_terms(query) if len(t) >= 2 and t not in GENERIC]
     found: dict[str, list[Quote]] = {}
@@ -1215,6 +1224,8 @@ def mentions_request(comp, resolved) -> Answer | None:
     not_said = [labels[d] for d in docs if d not in found]
     line = f"共查了{len(docs)}份材料：{len(said)}份提到「{topic}」（{'、'.join(said)}）"
     line += f"，{len(not_said)}份未提及。" if not_said else "。"
+    if searched > len(docs):
+        line += f"文档库共{searched}份，其余{searched - len(docs)}份检索不到「{topic}」，没有逐份列出。"
     ans.notes.append(Note(line, "point"))
     for d, form in via_weak.items():
         shown = "、".join(f"“{p}”" for p in form.split("+"))
@@ -1226,6 +1237,24 @@ def mentions_request(comp, resolved) -> Answer | None:
                            "cells": [[render_cell(ans, Cell([q for q in found[d]])) if d in found else "未提及"
                                       for d in docs]]}
     return ans
+
+
+_READ_ALL = 40  # a "which documents mention X" over more documents reads only those the search finds for X
+
+
+def _bounded(comp, query: str, docs: list[str]) -> tuple[list[str], str]:
+    """At most Settings.max_compare documents in a comparison: over more (a question about "all the zones" of a
+    large library), the most relevant to the question, in the order of their best passage, and a note that says
+    so and how to narrow."""
+    limit = comp.bot.settings.max_compare
+    if len(docs) <= limit:
+        return docs, ""
+    hits = comp.retrieve(k=limit * 4, docs=docs, query=query)
+    ranked = list(dict.fromkeys(h.doc for h in hits))[:limit]
+    kept = ranked + [d for d in docs if d not in ranked][:limit - len(ranked)]
+    return [d for d in docs if d in kept], (
+        f"这个问题涉及{len(docs)}份文档，一次最多对比{limit}份：下表只对比与问题最相关的{len(kept)}份。"
+        "要对比其他园区，请在问题里写明园区名称（或在侧栏按园区、年份筛选）。")
 
 
 # ------------------------------------------------------------------------------------------ routing

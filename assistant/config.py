@@ -58,6 +58,7 @@ class Settings:
     max_doc_chars: int = 1_000_000  # longer texts are refused with a message (embedding them takes hours)
     max_question_chars: int = 500  # longer questions are cut, with a note, not refused
     top_k: int = 5
+    max_compare: int = 12  # a comparison over more documents compares the most relevant this many, and says so
     llm: str = ""  # provider:model for LangChain's init_chat_model; empty means extractive
     llm_timeout: float = 30.0
     cache_dir: Path | None = None  # embedding cache; default <home>/cache
@@ -76,6 +77,7 @@ class Settings:
             max_doc_chars=_env_int("ASSISTANT_MAX_DOC_CHARS", 1_000_000),
             max_question_chars=_env_int("ASSISTANT_MAX_QUESTION_CHARS", 500),
             top_k=_env_int("ASSISTANT_TOP_K", 5),
+            max_compare=max(2, _env_int("ASSISTANT_MAX_COMPARE", 12)),
             llm=env.get("ASSISTANT_LLM", "").strip(),
             llm_timeout=_env_float("ASSISTANT_LLM_TIMEOUT", 30.0),
             cache_dir=Path(env["ASSISTANT_CACHE_DIR"]) if env.get("ASSISTANT_CACHE_DIR") else None,
