@@ -30,7 +30,7 @@ def test_first_start_ingests_the_bundled_corpus_with_progress(make_app, fresh_ho
     assert status and status[0].label == "已导入 5 篇内置文档" and status[0].state == "complete"
     assert at.status[0].get("progress")  # the progress bar it showed
     table = sidebar_table(at)
-    assert len(table) == 5 and list(table.columns) == ["园区", "标题", "讲话人", "日期", "段落"]
+    assert len(table) == 5 and list(table.columns) == ["园区", "标题", "讲话人", "日期", "段落", "启用"]
     assert set(table["园区"]) >= {"长治高新区", "常德经开区", "长沙经开区"}
     assert "5 篇文档" in texts(at.sidebar)
     # a later start opens the existing store: no ingest, no progress
