@@ -34,8 +34,30 @@ class Assistant:
     def documents(self) -> dict[str, dict]:
         return self.store.documents()
 
-    def ingest(self, paths: Iterable[Path | str], progress: Progress | None = None) -> IngestReport:
-        return self.store.ingest(paths, progress)
+    def ingest(self, paths: Iterable[Path | str], progress: Progress | None = None,
+               wait: bool = True) -> IngestReport:
+        """Add or update documents. `wait=False` (keyword first: the app's upload): returns as soon as the
+        documents are committed with their passages and keyword index, answerable by keyword; the vectors the
+        embedding cache does not have are then filled by a background thread (`vector_progress`)."""
+        report = self.store.ingest(paths, progress, wait=wait)
+        if not wait:
+            self.start_filling()
+        return report
+
+    def vector_progress(self) -> dict:
+        """How far the vectors of keyword-first ingests are (Store.vector_progress): {"pending": passages
+        still without a vector, "passages": all passages, "documents": {name: pending passages}, "filling":
+        whether a filler runs, "error": why this process's filler stopped, if it failed}. Cheap to poll."""
+        return self.store.vector_progress()
+
+    def start_filling(self) -> bool:
+        """Fill missing vectors in a background thread (those a killed process left too); False when none
+        are missing."""
+        if self.store.vector_progress(max_age=0)["pending"] == 0 and not any(
+                m.get("vectors") == "pending" for m in self.store.documents(max_age=0).values()):
+            return False
+        self.store.start_filling()
+        return True
 
     def remove(self, name: str) -> int:
         return self.store.remove(name)

@@ -71,26 +71,88 @@ def cmd_ingest(args) -> int:
                                 and not x.name.startswith(".")))
         else:
             paths.append(p)
-    report = bot.ingest(paths, _progress_bar())
+    report = bot.store.ingest(paths, _progress_bar(), wait=args.wait)
     for r in report.results:
         extra = f"{r.passages} passages" if r.status != "failed" else r.reason
         print(f"{r.status:<9} {r.name}  {extra}")
     print(f"added {report.count('added')}, unchanged {report.count('unchanged')}, "
           f"replaced {report.count('replaced')}, failed {report.count('failed')}")
+    if not args.wait:
+        state = bot.store.vector_progress(max_age=0)
+        if state["pending"]:
+            if bot.store.filling():
+                how = "a filler is already at work"
+            else:
+                pid = _fill_in_background(bot.settings)
+                how = f"process {pid}" if pid else "no filler could start: run `assistant vectors --fill`"
+            print(f"vectors: {state['pending']} passages are searchable by keyword now and get their vectors "
+                  f"in the background ({how}); `assistant vectors` shows progress, `assistant ingest --wait` "
+                  "waits for them")
     return 0 if report.ok else 1
+
+
+def _fill_in_background(settings) -> int | None:
+    """Start `assistant vectors --fill` as a detached process (it outlives this one; its log is
+    <home>/vectors.log). None when it cannot be started (an unwritable home: `assistant doctor` fills later)."""
+    import subprocess
+
+    log = settings.home / "vectors.log"
+    try:
+        out = open(log, "a")
+    except OSError:
+        return None
+    with out:
+        proc = subprocess.Popen([sys.executable, "-m", "assistant", "vectors", "--fill"], stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=out, start_new_session=True, close_fds=True,
+                                env={**os.environ, "ASSISTANT_HOME": str(settings.home),
+                                     "ASSISTANT_COLLECTION": settings.collection,
+                                     "ASSISTANT_AUTO_INGEST": "0"})
+    return proc.pid
+
+
+def cmd_vectors(args) -> int:
+    bot = _assistant(auto=False)
+    if args.fill:
+        moved = bot.store.fill_vectors(_progress_bar())
+        if moved == -1:
+            print("another filler is at work (assistant vectors shows its progress)")
+            return 0
+        print(f"vectors filled: {moved} passages")
+    state = bot.store.vector_progress(max_age=0)
+    if args.json:
+        _print_json(state)
+        return 0
+    done = state["passages"] - state["pending"]
+    print(f"vectors: {done}/{state['passages']} passages"
+          + (f", {state['pending']} waiting ({'filling' if state['filling'] else 'no filler running: run `assistant vectors --fill` or `assistant doctor`'})"
+             if state["pending"] else " (all ready)"))
+    for name, n in sorted(state["documents"].items()):
+        print(f"  {name}: {n} passages without vectors")
+    if state["error"]:
+        print(f"filler error: {state['error']}")
+    return 0
 
 
 def cmd_docs(args) -> int:
     bot = _assistant()
     docs = bot.documents()
+    waiting = bot.store.vector_progress(max_age=0)["documents"] if any(
+        m.get("vectors") == "pending" for m in docs.values()) else {}
     if args.json:
-        _print_json([{"doc": n, **m} for n, m in sorted(docs.items())])
+        _print_json([{"doc": n, **m, "vectors_pending": waiting.get(n, 0)} for n, m in sorted(docs.items())])
         return 0
+
+    def vectors(name: str, meta: dict) -> str:
+        if meta.get("vectors") != "pending":
+            return "ready"
+        total = int(meta.get("n_passages", 0))
+        return f"{total - waiting.get(name, 0)}/{total}"
+
     rows = [[n, m.get("zone", ""), (m.get("title", "") or "")[:28], m.get("speaker", ""),
              m.get("date", "") or str(m.get("year", "")), m.get("kind", ""), str(m.get("n_passages", "")),
-             "enabled" if m.get("enabled", True) else "disabled"]
+             vectors(n, m), "enabled" if m.get("enabled", True) else "disabled"]
             for n, m in sorted(docs.items())]
-    print(_table(rows, ["doc", "zone", "title", "speaker", "date", "kind", "passages", "state"]))
+    print(_table(rows, ["doc", "zone", "title", "speaker", "date", "kind", "passages", "vectors", "state"]))
     return 0
 
 
@@ -269,7 +331,7 @@ def cmd_eval(args) -> int:
 
 def cmd_doctor(args) -> int:
     bot = _assistant(auto=False)
-    findings = bot.store.doctor(repair=not args.check)
+    findings = bot.store.doctor(repair=not args.check, progress=_progress_bar())
     for f in findings:
         print(f)
     print("store OK" if not findings else ("repaired" if not args.check else "problems found"))
@@ -297,7 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ingest", help="add or update documents (.txt .md .html .docx .pdf, or folders)")
     s.add_argument("paths", nargs="+")
+    s.add_argument("--wait", action="store_true",
+                   help="embed every passage before returning (default: return once the documents are "
+                        "searchable by keyword; their vectors are filled in the background)")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("vectors", help="how far the background embedding of keyword-first ingests is")
+    s.add_argument("--fill", action="store_true", help="embed the passages that wait for vectors, here and now")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_vectors)
 
     s = sub.add_parser("docs", help="list the documents and their metadata")
     s.add_argument("--json", action="store_true")
@@ -371,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--retrieval-only", action="store_true")
     s.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("doctor", help="check the store and repair it (orphans, keyword index)")
+    s = sub.add_parser("doctor", help="check the store and repair it (orphans, keyword index, missing vectors)")
     s.add_argument("--check", action="store_true", help="only report, do not repair")
     s.set_defaults(func=cmd_doctor)
     return p

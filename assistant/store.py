@@ -1,10 +1,20 @@
 """Chroma store (local or server), the document registry, the keyword index; ingest and delete.
 
-Two Chroma collections: `<name>` holds the passages with their vectors; `<name>__docs` holds one record per
-document (its clean text, metadata and content hash). A document's registry record is the commit point
-of an ingest: new passages are written first under new content-derived IDs, then the record is switched,
-then the old passages are deleted. Queries only see passages whose hash is the registered one, so a crash
-at any point leaves each document wholly old or wholly new; `doctor` sweeps the orphans.
+Three Chroma collections: `<name>` holds the passages with their vectors; `<name>__pending` holds passages
+that have no vector yet (with a one-number placeholder, never searched by vector); `<name>__docs` holds one
+record per document (its clean text, metadata, content hash and vector state). A document's registry record
+is the commit point of an ingest: new passages are written first under new content-derived IDs, then the
+record is switched, then the old passages are deleted. Queries only see passages whose hash is the registered
+one, so a crash at any point leaves each document wholly old or wholly new; `doctor` sweeps the orphans.
+
+Keyword first (`ingest(wait=False)`, the app's upload and `assistant ingest`): a document is committed with
+the vectors the embedding cache already has; its other passages go to `__pending`, the record says
+`vectors: "pending"`, the keyword index is updated (postings merged, see keyword.py) and the ingest returns:
+the document is answerable by keyword. `fill_vectors` (a thread of this process, `assistant vectors --fill`,
+or `doctor`) then embeds the pending passages in batches, and for each batch, under the write lock and only if
+the document's registered version is still the one they belong to, moves them to `<name>` with their vectors;
+a document whose pending passages are all moved gets `vectors_hash` = its hash (ready). A passage is in
+`__pending`, in `<name>`, or (after a kill between the two writes) briefly in both: readers merge by id.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ from .chunking import chunk, enumeration_count, heading_level, search_text
 from .config import Settings, fault_point
 from .embeddings import get_embeddings, model_id
 from .errors import AssistantError, EditError, LoadError, ModelMismatchError, StoreError
-from .keyword import KeywordIndex
+from .keyword import KeywordIndex, PassageRows, rows_path
 from .loading import LoadedDoc, bundled_files, bundled_manifest, load_document, safe_name
 from .text import fold, normalize, tokenize
 from .userlex import UserLexicon, load as load_user_lexicon, path_in as user_lexicon_path
@@ -49,20 +59,31 @@ class FileResult:
 
 @dataclass
 class _Pending:
-    """A document chunked and embedded, not yet written."""
+    """A document chunked (and embedded, or partly: None where a vector is still missing), not yet written."""
     name: str
     doc_hash: str
     text: str
     ids: list[str]
     texts: list[str]
     metas: list[dict]
-    vectors: list[list[float]]
+    vectors: list[list[float] | None]
     record: dict
     old: dict | None
+    tokens: list[list[str]] = field(default_factory=list)  # keyword tokens per passage
 
 
 _UPSERT_BATCH = 1000  # passages per Chroma write call, and how many an ingest gathers before it writes
 _DOCS_PER_COMMIT = 50  # documents per registry write (each record carries its document's text)
+_FILL_BATCH = 64  # passages a filler embeds and moves per write
+_INDEX_EVERY = 20.0  # seconds: during a long ingest, the keyword index takes in what was committed this often
+_PLACEHOLDER = [1.0]  # the vector of a passage in `__pending` (that collection is never searched by vector)
+
+
+def vector_state(meta: dict) -> str:
+    """"ready" (every passage of the registered version has its vector) or "pending"."""
+    if meta.get("vectors") == "pending" and meta.get("vectors_hash") != meta.get("doc_hash"):
+        return "pending"
+    return "ready"
 
 
 @dataclass
@@ -320,7 +341,13 @@ class Store:
         self._curated_cache: tuple | None = None  # (key, registry, curated registry): see _curated
         self._keyword: KeywordIndex | None = None
         self._rebuild_lock = threading.Lock()  # one keyword-index rebuild at a time; readers do not wait for it
-        self._tokens: dict[str, list[str]] = {}  # passage id -> keyword tokens (ids are content-derived)
+        self._guard_depth = threading.local()  # _write_guard is re-entrant per thread
+        self._fill_lock = threading.Lock()  # the background filler's state
+        self._filler: threading.Thread | None = None
+        self._fill_again = False
+        self._fill_stop = threading.Event()
+        self._fill_error = ""
+        self._progress_cache: tuple[float, dict] | None = None
         self._texts: dict[tuple[str, str], str] = {}  # (name, hash) -> clean text, most recently used last
         self._texts_lock = threading.Lock()
         self._qvecs: OrderedDict[str, list[float]] = OrderedDict()
@@ -415,6 +442,7 @@ class Store:
             self._passages = self._client.get_or_create_collection(
                 name, metadata={"embedding_model": self.model_id, "schema": SCHEMA, "hnsw:space": "cosine"})
             self._docs = self._client.get_or_create_collection(name + "__docs", metadata={"schema": SCHEMA})
+            self._unembedded = self._client.get_or_create_collection(name + "__pending", metadata={"schema": SCHEMA})
         except Exception as exc:
             raise StoreError(
                 f"无法打开集合 {name!r} ({type(exc).__name__}: {str(exc)[:200]})。"
@@ -432,8 +460,9 @@ class Store:
     def documents(self, max_age: float = 1.0) -> dict[str, dict]:
         """name -> metadata (with doc_hash, n_passages) of every registered document, disabled ones included.
 
-        Each carries `enabled` (True unless a curator disabled it) and, when the user lexicon gives its zone
-        aliases, `user_aliases` (derived, never written back)."""
+        Each carries `enabled` (True unless a curator disabled it), `vectors` ("ready", or "pending" while the
+        filler has not embedded all its passages: see vector_progress) and, when the user lexicon gives its
+        zone aliases, `user_aliases` (derived, never written back)."""
         with self._lock:
             if self._registry is None or time.monotonic() - self._registry_at > max_age:
                 got = self._chroma("读取文档列表", self._docs.get, include=["metadatas"])
@@ -461,7 +490,7 @@ class Store:
         aliases = lex.zone_aliases()
         out = {}
         for name, meta in registry.items():
-            meta = {**meta, "enabled": bool(meta.get("enabled", True))}
+            meta = {**meta, "enabled": bool(meta.get("enabled", True)), "vectors": vector_state(meta)}
             extra = aliases.get(normalize(str(meta.get("zone", "")))) if aliases and meta.get("zone") else None
             if extra:
                 meta["user_aliases"] = list(extra)
@@ -528,35 +557,56 @@ class Store:
 
     # ------------------------------------------------------------------------------------ keyword index
 
-    def keyword_index(self, wait: bool = False) -> KeywordIndex:
-        """The BM25 index matching Chroma now: loaded from disk when its fingerprint agrees, else rebuilt.
+    def keyword_index(self, wait: bool = False, docs: dict[str, dict] | None = None) -> KeywordIndex:
+        """The BM25 index matching Chroma now: opened from disk when its fingerprint agrees, else rebuilt.
 
         One thread rebuilds; the others meanwhile keep using the index they had (a consistent snapshot of the
         store a moment ago) instead of queueing behind the rebuild. A thread with no index waits, and so does
-        one that asks to (`wait`: a writer bringing the index, and its file, up to date with its own write)."""
-        fp = self.fingerprint()
+        one that asks to (`wait`: a writer bringing the index, and its file, up to date with its own write).
+        An index that found a damaged passage row is replaced (reopened if the file on disk is another
+        version, else rebuilt from Chroma). `docs`: the registry as just read (default: as cached)."""
+        fp = self.fingerprint(docs)
         current = self._keyword
-        if current is not None and current.fingerprint == fp:
+        if current is not None and current.fingerprint == fp and not current.damaged:
             return current
         if not self._rebuild_lock.acquire(blocking=wait or current is None):
             return current
         try:
-            fp = self.fingerprint()
-            if self._keyword is not None and self._keyword.fingerprint == fp:
-                return self._keyword
+            fp = self.fingerprint(docs)
+            current = self._keyword
+            if current is not None and current.fingerprint == fp and not current.damaged:
+                return current
             index = KeywordIndex.load(self.settings.index_dir)
-            if index is None or index.fingerprint != fp:
+            if index is None or index.fingerprint != fp or (
+                    current is not None and current.damaged and index.build_id == current.build_id):
                 index = self._rebuild_keyword()
-            self._keyword = index
+            self._use(index)
             return index
         finally:
             self._rebuild_lock.release()
 
-    def _rebuild_keyword(self, fp: str | None = None) -> KeywordIndex:
+    def _use(self, index: KeywordIndex) -> None:
+        index.fallback = self._passage_record
+        old, self._keyword = self._keyword, index
+        if old is not None and old is not index and old.rows is not index.rows:
+            old.close()
+
+    def _passage_record(self, pid: str) -> dict | None:
+        """A passage read from Chroma, for an index whose row of it is missing or damaged."""
+        for col in (self._passages, self._unembedded):
+            with contextlib.suppress(StoreError):
+                got = self._chroma("读取段落", col.get, ids=[pid], include=["documents", "metadatas"])
+                if got["ids"]:
+                    return {"text": got["documents"][0], "meta": dict(got["metadatas"][0] or {})}
+        return None
+
+    def _rebuild_keyword(self) -> KeywordIndex:
         """The index of the registered passages, labelled with the fingerprint of the registry it was built
         from. A writer may commit between reading the registry and reading the passages (and delete the
         old ones): the per-document counts tell, and the read is repeated. An index that never came out
-        complete is used once but not saved, and carries no fingerprint, so it is rebuilt on the next use."""
+        complete is used once but not saved, and carries no fingerprint, so it is rebuilt on the next use.
+        Tokens come from the passage rows of earlier indexes where they are there (cutting 75k passages with
+        jieba takes minutes); a saved index is reopened from its files, so this process keeps no copy."""
         for _attempt in range(5):
             docs = self.documents(max_age=0)
             ids, texts, metas = self.active_passages(docs)
@@ -568,25 +618,79 @@ class Store:
                 break
             time.sleep(0.05)
         index_texts = [keyword_text(m.get("section", ""), search_text(t, m)) for t, m in zip(texts, metas)]
-        tokenized = [self._tokens.get(pid) or tokenize(t) for pid, t in zip(ids, index_texts)]
-        self._tokens = dict(zip(ids, tokenized))  # the current passages only
+        known: dict = {}
+        with contextlib.suppress(Exception):  # rows are a cache of tokens here: missing or unreadable, cut again
+            rows = PassageRows(rows_path(self.settings.index_dir))
+            try:
+                known = rows.many(ids)
+            finally:
+                rows.close()
+        tokenized = []
+        for pid, t, text, meta in zip(ids, index_texts, texts, metas):
+            rec, toks = known.get(pid, (None, None))
+            same = rec is not None and rec["text"] == text and rec["meta"] == meta
+            tokenized.append(toks if same and toks is not None else tokenize(t))
         index = KeywordIndex()
         index.build(ids, texts, self.fingerprint(docs) if complete else "", metas, index_texts, tokenized)
         if complete:
-            with contextlib.suppress(OSError):
+            try:
                 index.save(self.settings.index_dir)
+            except (OSError, sqlite3.Error):
+                return index
+            reopened = KeywordIndex.load(self.settings.index_dir)
+            if reopened is not None and reopened.fingerprint == index.fingerprint:
+                return reopened
         return index
 
+    def _index_update(self, state: dict[str, str], base: KeywordIndex | None, removed: set[str],
+                      added: list["_Pending"]) -> KeywordIndex | None:
+        """The keyword index after a write: `base` (the index of the registry before it) without the passages
+        of the `removed` names, with those of `added`, labelled with the fingerprint of `state` (name -> hash:
+        the registry after the write, as this writer made it). Postings are merged (keyword.py), nothing is
+        re-read from Chroma; the result is saved and used. None when `base` is not the registry's before the
+        write (a failed read, another writer): then the next keyword_index() rebuilds."""
+        if base is None or not base.fingerprint:
+            return None
+        ids = [pid for p in added for pid in p.ids]
+        texts = [t for p in added for t in p.texts]
+        metas = [m for p in added for m in p.metas]
+        tokens = [t for p in added for t in p.tokens]
+        with self._rebuild_lock:
+            try:
+                index = base.updated(removed | {p.name for p in added}, ids, texts, metas, tokens,
+                                     self.fingerprint({n: {"doc_hash": h} for n, h in state.items()}))
+                index.save(self.settings.index_dir)
+            except (OSError, sqlite3.Error, ValueError):
+                return None
+            self._use(index)
+            return index
+
+    def _index_before_write(self) -> tuple[dict[str, str], KeywordIndex | None]:
+        """Under the write guard: the registry (name -> hash) and the keyword index that matches it."""
+        docs = self.documents(max_age=0)
+        index = None
+        with contextlib.suppress(AssistantError):
+            index = self.keyword_index(wait=True, docs=docs)
+        if index is not None and (index.fingerprint != self.fingerprint(docs) or index.damaged):
+            index = None
+        return {n: m.get("doc_hash", "") for n, m in docs.items()}, index
+
     def active_passages(self, docs: dict[str, dict] | None = None):
+        """(ids, texts, metas) of the registered passages, with or without their vectors, each once."""
         docs = self.documents(max_age=0) if docs is None else docs
         hashes = [m["doc_hash"] for m in docs.values() if m.get("doc_hash")]
         if not hashes:
             return [], [], []
-        got = self._chroma("读取段落", self._passages.get, where={"doc_hash": {"$in": hashes}},
-                           include=["documents", "metadatas"])
-        rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]),
-                      key=lambda r: (r[2].get("doc", ""), r[2].get("start", 0)))
-        return [r[0] for r in rows], [r[1] for r in rows], [dict(r[2]) for r in rows]
+        registered = {(n, m.get("doc_hash")) for n, m in docs.items()}
+        where = {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
+        rows: dict[str, tuple] = {}
+        for col in (self._unembedded, self._passages):  # a passage in both (a killed move): one row
+            got = self._chroma("读取段落", col.get, where=where, include=["documents", "metadatas"])
+            for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                if (meta.get("doc"), meta.get("doc_hash")) in registered:
+                    rows[pid] = (pid, text, meta)
+        ordered = sorted(rows.values(), key=lambda r: (r[2].get("doc", ""), r[2].get("start", 0)))
+        return [r[0] for r in ordered], [r[1] for r in ordered], [dict(r[2]) for r in ordered]
 
     # ------------------------------------------------------------------------------------ dense search
 
@@ -622,23 +726,35 @@ class Store:
     def _write_guard(self):
         """One writer at a time: a thread lock in-process, a file lock between processes on one disk. (Against
         a server there is no shared disk: concurrent writers stay safe because each deletes only the passages
-        of the version it replaced, see add_document.)"""
-        with self._write_lock:
-            if self.server_mode:
-                yield
-                return
-            lock_path = self.settings.home / ".write.lock"
+        of the version it replaced, see add_document.) Re-entrant within a thread."""
+        depth = getattr(self._guard_depth, "n", 0)
+        if depth:
+            self._guard_depth.n = depth + 1
             try:
-                fh = open(lock_path, "a")
-            except OSError as exc:
-                raise StoreError(f"存储目录不可写 ({self.settings.home}): {_cause(exc)}。") from exc
-            with fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)
-                try:
-                    self._reopen_if_discarded()
+                yield
+            finally:
+                self._guard_depth.n = depth
+            return
+        with self._write_lock:
+            self._guard_depth.n = 1
+            try:
+                if self.server_mode:
                     yield
-                finally:
-                    fcntl.flock(fh, fcntl.LOCK_UN)
+                    return
+                lock_path = self.settings.home / ".write.lock"
+                try:
+                    fh = open(lock_path, "a")
+                except OSError as exc:
+                    raise StoreError(f"存储目录不可写 ({self.settings.home}): {_cause(exc)}。") from exc
+                with fh:
+                    fcntl.flock(fh, fcntl.LOCK_EX)
+                    try:
+                        self._reopen_if_discarded()
+                        yield
+                    finally:
+                        fcntl.flock(fh, fcntl.LOCK_UN)
+            finally:
+                self._guard_depth.n = 0
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         keys = [EmbeddingCache.key(self.model_id, t) for t in texts]
@@ -651,21 +767,40 @@ class Store:
             cached.update(fresh)
         return [cached[k] for k in keys]
 
-    def add_document(self, doc: LoadedDoc, progress: Progress | None = None) -> FileResult:
-        """Add or replace one loaded document. All or nothing, as seen by readers."""
+    def _cached(self, texts: list[str]) -> list[list[float] | None]:
+        """The vectors the embedding cache has for these texts (None where it has none); no model time."""
+        keys = [EmbeddingCache.key(self.model_id, t) for t in texts]
+        cached = self._cache.get_many(keys)
+        return [cached.get(k) for k in keys]
+
+    def add_document(self, doc: LoadedDoc, progress: Progress | None = None, wait: bool = True) -> FileResult:
+        """Add or replace one loaded document. All or nothing, as seen by readers. `wait`: as in ingest."""
         with self._write_guard():
-            prepared = self._prepare(doc, progress)
+            state, base = self._index_before_write()
+            prepared = self._prepare(doc, progress, wait=wait, old=self._record(doc.name))
             if isinstance(prepared, FileResult):
                 return prepared
             result = self._commit([prepared])[0]
             if result.status == "failed":
                 raise StoreError(result.reason)
-            return result
+            state[prepared.name] = prepared.doc_hash
+            self._index_update(state, base, set(), [prepared])
+        return result
 
-    def _prepare(self, doc: LoadedDoc, progress: Progress | None = None) -> "FileResult | _Pending":
-        """Chunk and embed a document (the slow part), writing nothing. Called under the write guard."""
+    def _record(self, name: str) -> dict | None:
+        """The registry record of one document, read now (one Chroma call, whatever the size of the registry)."""
+        got = self._chroma("读取文档登记", self._docs.get, ids=[name], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        meta = dict(got["metadatas"][0] or {})
+        return {**meta, "enabled": bool(meta.get("enabled", True)), "vectors": vector_state(meta)}
+
+    def _prepare(self, doc: LoadedDoc, progress: Progress | None = None, wait: bool = True,
+                 old: dict | None = None) -> "FileResult | _Pending":
+        """Chunk, cut keyword tokens and embed a document (the slow part), writing nothing. Called under the
+        write guard. `wait=False`: only the vectors the embedding cache has; the others are left None (the
+        passage will wait in `__pending` for the filler). `old`: the document's current record."""
         doc_hash = doc.content_hash
-        old = self.documents(max_age=0).get(doc.name)
         if old and old.get("doc_hash") == doc_hash:
             return FileResult(doc.name, "unchanged", int(old.get("n_passages", 0)))
         passages = chunk(doc.text)
@@ -685,37 +820,49 @@ class Store:
              "enum": enumeration_count(p.text), **p.meta}
             for p in passages
         ]
+        tokens = [tokenize(keyword_text(p.section, search_text(p.text, p.meta))) for p in passages]
+        texts = [embed_text(meta, p.section, search_text(p.text, p.meta)) for p in passages]
         try:
-            vectors = []
-            step = 64
-            for i in range(0, len(passages), step):
-                part = passages[i:i + step]
-                vectors += self._embed([embed_text(meta, p.section, search_text(p.text, p.meta)) for p in part])
-                if progress:
-                    progress(f"嵌入 {doc.name}", min(i + step, len(passages)), len(passages))
+            if wait:
+                vectors: list = []
+                step = 64
+                for i in range(0, len(passages), step):
+                    vectors += self._embed(texts[i:i + step])
+                    if progress:
+                        progress(f"嵌入 {doc.name}", min(i + step, len(passages)), len(passages))
+            else:
+                vectors = self._cached(texts)
         except Exception as exc:
             raise StoreError(f"{doc.name}: 嵌入失败，已保留原有内容 ({_cause(exc)})") from exc
         fault_point("embedded")
         record = {**meta, "doc_hash": doc_hash, "n_passages": len(passages), "chars": len(doc.text),
-                  "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        return _Pending(doc.name, doc_hash, doc.text, ids, [p.text for p in passages], metas, vectors, record, old)
+                  "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                  "vectors": "ready" if all(v is not None for v in vectors) else "pending"}
+        return _Pending(doc.name, doc_hash, doc.text, ids, [p.text for p in passages], metas, vectors, record,
+                        old, tokens)
 
     def _commit(self, batch: list["_Pending"]) -> list[FileResult]:
-        """Write prepared documents: all their passages first, then their registry records in one call (the
-        commit point of each), then the passages of the versions they replaced.
+        """Write prepared documents: all their passages first (those with a vector to the passages collection,
+        the others to `__pending`), then their registry records in one call (the commit point of each), then
+        the passages of the versions they replaced.
 
         Batching matters: Chroma costs ≈ 0.1 s per write call whatever its size, so 300 documents written one
         by one took 151 s with every vector cached, and 16 s in batches. A document is still wholly old or
         wholly new at every moment: its record is written only after all of its passages."""
-        ids = [pid for p in batch for pid in p.ids]
-        texts = [t for p in batch for t in p.texts]
-        metas = [m for p in batch for m in p.metas]
-        vectors = [v for p in batch for v in p.vectors]
+        rows = [(pid, t, m, v) for p in batch for pid, t, m, v in zip(p.ids, p.texts, p.metas, p.vectors)]
+        ready = [r for r in rows if r[3] is not None]
+        waiting = [r for r in rows if r[3] is None]
         try:
-            for i in range(0, len(ids), _UPSERT_BATCH):
-                self._chroma("写入段落", self._passages.upsert, ids=ids[i:i + _UPSERT_BATCH],
-                             embeddings=vectors[i:i + _UPSERT_BATCH], documents=texts[i:i + _UPSERT_BATCH],
-                             metadatas=metas[i:i + _UPSERT_BATCH])
+            for i in range(0, len(ready), _UPSERT_BATCH):
+                part = ready[i:i + _UPSERT_BATCH]
+                self._chroma("写入段落", self._passages.upsert, ids=[r[0] for r in part],
+                             embeddings=[r[3] for r in part], documents=[r[1] for r in part],
+                             metadatas=[r[2] for r in part])
+            for i in range(0, len(waiting), _UPSERT_BATCH):
+                part = waiting[i:i + _UPSERT_BATCH]
+                self._chroma("写入段落", self._unembedded.upsert, ids=[r[0] for r in part],
+                             embeddings=[_PLACEHOLDER] * len(part), documents=[r[1] for r in part],
+                             metadatas=[r[2] for r in part])
             fault_point("passages_upserted")
             self._chroma("写入文档登记", self._docs.upsert, ids=[p.name for p in batch],
                          documents=[p.text for p in batch], metadatas=[p.record for p in batch],
@@ -731,6 +878,7 @@ class Store:
                 why = _cause(exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc)
             return [FileResult(p.name, "failed", 0, f"{p.name}: 写入存储失败，已保留原有内容 ({why})") for p in batch]
         self._invalidate()
+        self._progress_cache = None
         for p in batch:
             if p.old:
                 # Locally (under the file lock) every older version goes, orphans of killed ingests too.
@@ -738,10 +886,11 @@ class Store:
                 # this ingest replaced, never one another writer may have registered meanwhile.
                 stale = ({"doc_hash": p.old.get("doc_hash", "")} if self.server_mode
                          else {"doc_hash": {"$ne": p.doc_hash}})
-                with contextlib.suppress(StoreError):  # left over, they are invisible orphans doctor sweeps
-                    self._chroma("删除旧版本段落", self._passages.delete, where={"$and": [{"doc": p.name}, stale]})
+                for col in (self._passages, self._unembedded):
+                    with contextlib.suppress(StoreError):  # left over, they are invisible orphans doctor sweeps
+                        self._chroma("删除旧版本段落", col.delete, where={"$and": [{"doc": p.name}, stale]})
                 fault_point("old_deleted")
-        # (the keyword index in memory is now stale by its fingerprint: the next keyword_index() rebuilds)
+            p.vectors = []  # written: the keyword index still needs the texts, metas and tokens
         return [FileResult(p.name, "replaced" if p.old else "added", len(p.ids)) for p in batch]
 
     def _undo_uncommitted(self, name: str, doc_hash: str, ids: list[str]) -> None:
@@ -755,19 +904,23 @@ class Store:
             return
         current = (got["metadatas"] or [None])[0] or {} if got["ids"] else {}
         if current.get("doc_hash") != doc_hash:
-            with contextlib.suppress(StoreError):
-                self._chroma("删除未登记的段落", self._passages.delete, ids=ids)
+            for col in (self._passages, self._unembedded):
+                with contextlib.suppress(StoreError):
+                    self._chroma("删除未登记的段落", col.delete, ids=ids)
 
     def ingest(self, paths: Iterable[Path | str], progress: Progress | None = None,
-               overrides: dict[str, dict] | None = None) -> IngestReport:
+               overrides: dict[str, dict] | None = None, wait: bool = True) -> IngestReport:
         """Ingest files; a failed file is reported and does not stop the others.
 
         Files are read and embedded one by one and written in batches (see _commit); the results keep the
-        order of `paths`."""
+        order of `paths`. The keyword index takes in what was committed as it goes (every _INDEX_EVERY
+        seconds) and at the end. `wait=False` (keyword first): passages whose vectors are not in the embedding
+        cache are committed without them and the call returns once the keyword index has them, so they are
+        answerable by keyword; `fill_vectors` / `start_filling` embed them afterwards."""
         paths = list(paths)
         results: list[FileResult | None] = [None] * len(paths)
         try:
-            self._ingest_all(paths, progress, overrides, results)
+            self._ingest_all(paths, progress, overrides, results, wait)
         except StoreError as exc:  # the store cannot be written at all (read-only, no space for the lock file)
             for n, path in enumerate(paths):
                 if results[n] is None:
@@ -775,21 +928,34 @@ class Store:
         if progress:
             progress("完成", len(paths), len(paths))
         with contextlib.suppress(AssistantError):
-            self.keyword_index(wait=True)
+            self.keyword_index(wait=True, docs=self.documents(max_age=0))
         return IngestReport([r for r in results if r is not None])
 
     def _ingest_all(self, paths: list, progress: Progress | None, overrides: dict[str, dict] | None,
-                    results: list) -> None:
+                    results: list, wait: bool = True) -> None:
         seen: dict[str, Path] = {}
         batch: list[tuple[int, _Pending]] = []
+        committed: list[_Pending] = []  # committed, not yet in the keyword index
+        clock = {"indexed": time.monotonic()}
 
         def flush() -> None:
             if batch:
-                for (slot, _), result in zip(batch, self._commit([p for _, p in batch])):
+                for (slot, p), result in zip(batch, self._commit([p for _, p in batch])):
                     results[slot] = result
+                    if result.status != "failed":
+                        committed.append(p)
+                        state[p.name] = p.doc_hash
                 batch.clear()
 
+        def index_committed() -> None:
+            nonlocal base
+            if committed:
+                base = self._index_update(state, base, set(), committed)
+                committed.clear()
+            clock["indexed"] = time.monotonic()
+
         with self._write_guard():
+            state, base = self._index_before_write()
             for n, path in enumerate(paths):
                 path = Path(path)
                 name = safe_name(path.name)
@@ -804,7 +970,7 @@ class Store:
                     override = (overrides or {}).get(path.name) or _manifest_for(path).get(path.name)
                     doc = load_document(path, override, max_mb=self.settings.max_file_mb,
                                         max_chars=self.settings.max_doc_chars)
-                    prepared = self._prepare(doc, progress)
+                    prepared = self._prepare(doc, progress, wait=wait, old=self._record(doc.name))
                 except (LoadError, StoreError) as exc:
                     results[n] = FileResult(name, "failed", reason=str(exc))
                     continue
@@ -814,7 +980,10 @@ class Store:
                 batch.append((n, prepared))
                 if sum(len(p.ids) for _, p in batch) >= _UPSERT_BATCH or len(batch) >= _DOCS_PER_COMMIT:
                     flush()
+                    if time.monotonic() - clock["indexed"] > _INDEX_EVERY:
+                        index_committed()
             flush()
+            index_committed()
 
     def ingest_bundled(self, progress: Progress | None = None) -> IngestReport:
         return self.ingest(bundled_files(), progress, bundled_manifest())
@@ -822,6 +991,7 @@ class Store:
     def remove(self, name: str) -> int:
         """Remove a document and all its passages; returns the number of passages removed."""
         with self._write_guard():
+            state, base = self._index_before_write()
             docs = self.documents(max_age=0)
             if name not in docs:
                 raise AssistantError(f"没有名为 {name!r} 的文档。用 `assistant docs` 查看已有文档。")
@@ -829,14 +999,217 @@ class Store:
             self._keep_text(name)
             self._chroma(f"删除 {name} ", self._docs.delete, ids=[name])  # the commit point
             self._invalidate()
+            self._progress_cache = None
             fault_point("registry_deleted")
             # The passages are invisible from here on; if deleting them fails, `doctor` sweeps them. Against a
             # server only this version's: another process may be writing a new one of the same name.
             where = ({"$and": [{"doc": name}, {"doc_hash": docs[name].get("doc_hash", "")}]} if self.server_mode
                      else {"doc": name})
-            with contextlib.suppress(StoreError):  # removed all the same; the rest are orphans
-                self._chroma(f"删除 {name} 的段落", self._passages.delete, where=where)
+            for col in (self._passages, self._unembedded):
+                with contextlib.suppress(StoreError):  # removed all the same; the rest are orphans
+                    self._chroma(f"删除 {name} 的段落", col.delete, where=where)
+            state.pop(name, None)
+            self._index_update(state, base, {name}, [])
             return n
+
+    # ------------------------------------------------------------------------------------ vectors
+
+    def _unembedded_count(self) -> int:
+        with contextlib.suppress(Exception):
+            return int(self._unembedded.count())
+        return 0
+
+    @contextlib.contextmanager
+    def _filling_lock(self, blocking: bool = False):
+        """One filler per home and collection at a time (a file lock: threads and processes alike). Yields
+        whether this caller holds it."""
+        path = self.settings.home / f".fill-{self.settings.collection}.lock"
+        try:
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+            fh = open(path, "a")
+        except OSError:
+            yield True  # a read-only home: nothing can be written anyway, the writes will say so
+            return
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except OSError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def filling(self) -> bool:
+        """Whether a filler (a thread of this process or another process) is embedding passages now."""
+        if self._filler is not None and self._filler.is_alive():
+            return True
+        with self._filling_lock() as mine:
+            return not mine
+
+    def fill_vectors(self, progress: Progress | None = None, stop: threading.Event | None = None) -> int:
+        """Embed the passages that wait for vectors and move them to the passages collection, in batches of
+        _FILL_BATCH; returns how many were moved, or -1 when another filler holds the lock.
+
+        Embedding happens outside the write lock (readers and writers go on); each batch is written under it,
+        and only the passages whose document is still registered with their hash are moved: a document removed
+        or replaced meanwhile loses nothing and gains nothing (its passages stay where the remover or the
+        replacing writer deletes them). A document whose passages have all moved is marked ready
+        (`vectors_hash`). Killed at any point, the next filler (or doctor) goes on from what is left."""
+        with self._filling_lock() as mine:
+            if not mine:
+                return -1
+            moved, skip = 0, set()
+            total = None
+            while not (stop is not None and stop.is_set()):
+                docs = self.documents(max_age=0)
+                registered = {(n, m.get("doc_hash")) for n, m in docs.items()}
+                hashes = sorted({m["doc_hash"] for m in docs.values() if m.get("doc_hash")})
+                if not hashes:
+                    break
+                where = {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
+                if total is None:
+                    total = self._chroma("读取待嵌入段落", self._unembedded.get, where=where, include=[])["ids"]
+                    total = len(total)
+                got = self._chroma("读取待嵌入段落", self._unembedded.get, where=where,
+                                   limit=2 * _FILL_BATCH + len(skip), include=["documents", "metadatas"])
+                rows = []
+                for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                    meta = dict(meta or {})
+                    if pid in skip:
+                        continue
+                    if (meta.get("doc"), meta.get("doc_hash")) not in registered:
+                        skip.add(pid)  # another name's version with the same text, left by a killed ingest
+                    elif len(rows) < _FILL_BATCH:
+                        rows.append((pid, text, meta))
+                if not rows:
+                    break
+                try:
+                    vectors = self._embed([embed_text(m, m.get("section", ""), search_text(t, m))
+                                           for _, t, m in rows])
+                except Exception as exc:
+                    raise StoreError(f"嵌入失败，段落仍可按关键词检索，稍后用 `assistant doctor` 补齐向量 ({_cause(exc)})") from exc
+                fault_point("vectors_embedded")
+                done = self._move(rows, vectors)
+                skip.update(pid for pid, _, _ in rows if pid not in done)
+                moved += len(done)
+                self._progress_cache = None
+                if progress:
+                    progress("补齐向量", min(moved, total or moved), max(total or 0, moved))
+            self._mark_ready()
+            return moved
+
+    def _move(self, rows: list[tuple[str, str, dict]], vectors: list[list[float]]) -> set[str]:
+        """One filler batch under the write lock: the rows whose version is still registered go to the
+        passages collection with their vectors, then leave `__pending`. Returns the ids moved."""
+        with self._write_guard():
+            names = sorted({m["doc"] for _, _, m in rows})
+            current = self._chroma("读取文档登记", self._docs.get, ids=names, include=["metadatas"])
+            live = {(n, (m or {}).get("doc_hash")) for n, m in zip(current["ids"], current["metadatas"])}
+            keep = [(r, v) for r, v in zip(rows, vectors) if (r[2]["doc"], r[2]["doc_hash"]) in live]
+            if not keep:
+                return set()
+            ids = [r[0] for r, _ in keep]
+            self._chroma("写入向量", self._passages.upsert, ids=ids, embeddings=[v for _, v in keep],
+                         documents=[r[1] for r, _ in keep], metadatas=[r[2] for r, _ in keep])
+            fault_point("vectors_upserted")
+            if self.server_mode:  # no lock keeps a remover in another process out: look again
+                again = self._chroma("读取文档登记", self._docs.get, ids=names, include=["metadatas"])
+                now = {(n, (m or {}).get("doc_hash")) for n, m in zip(again["ids"], again["metadatas"])}
+                gone = [r[0] for r, _ in keep if (r[2]["doc"], r[2]["doc_hash"]) not in now]
+                if gone:
+                    with contextlib.suppress(StoreError):
+                        self._chroma("删除已移除文档的段落", self._passages.delete, ids=gone)
+            self._chroma("移出待嵌入段落", self._unembedded.delete, ids=ids)
+            fault_point("vectors_moved")
+            return set(ids)
+
+    def _mark_ready(self) -> None:
+        """Mark ready (vectors_hash = doc_hash) every pending document none of whose passages still wait."""
+        docs = self.documents(max_age=0)
+        for name, meta in docs.items():
+            if meta.get("vectors") != "pending":
+                continue
+            this = {"$and": [{"doc": name}, {"doc_hash": meta.get("doc_hash", "")}]}
+            left = self._chroma("读取待嵌入段落", self._unembedded.get, where=this, limit=1, include=[])
+            if not left["ids"]:
+                with self._write_guard():
+                    with contextlib.suppress(StoreError):
+                        self._chroma("标记向量完成", self._docs.update, ids=[name],
+                                     metadatas=[{"vectors_hash": meta.get("doc_hash", "")}])
+        self._invalidate()
+        self._progress_cache = None
+
+    def start_filling(self) -> None:
+        """Fill the vectors in a background thread of this process (one at a time; a call while it runs makes
+        it look again when it is done, so that passages committed meanwhile are not left behind)."""
+        with self._fill_lock:
+            self._fill_again = True
+            if self._filler is not None and self._filler.is_alive():
+                return
+            self._fill_stop.clear()
+            self._filler = threading.Thread(target=self._fill_loop, name="vector-filler", daemon=True)
+            self._filler.start()
+
+    def stop_filling(self, timeout: float = 30.0) -> None:
+        """Stop the background filler after its current batch (what is left waits for the next one)."""
+        self._fill_stop.set()
+        thread = self._filler
+        if thread is not None:
+            thread.join(timeout)
+
+    def wait_for_vectors(self, timeout: float | None = None) -> bool:
+        """Block until the background filler is done; True when no passage of a registered document waits."""
+        thread = self._filler
+        if thread is not None:
+            thread.join(timeout)
+        return self.vector_progress(max_age=0)["pending"] == 0
+
+    def _fill_loop(self) -> None:
+        while True:
+            with self._fill_lock:
+                self._fill_again = False
+            try:
+                got = self.fill_vectors(stop=self._fill_stop)
+                self._fill_error = ""
+            except AssistantError as exc:
+                self._fill_error, got = str(exc), 0
+            except Exception as exc:  # a thread must not die with a traceback on the user's console
+                self._fill_error, got = f"{type(exc).__name__}: {str(exc)[:200]}", 0
+            if got == -1 and not self._fill_stop.is_set():  # another process fills: look again later
+                self._fill_stop.wait(5.0)
+                with self._fill_lock:
+                    self._fill_again = self._fill_again or self._unembedded_count() > 0
+            with self._fill_lock:
+                if self._fill_stop.is_set() or not self._fill_again or self._fill_error:
+                    self._filler = None if threading.current_thread() is self._filler else self._filler
+                    return
+
+    def vector_progress(self, max_age: float = 2.0) -> dict:
+        """How far the vectors are: {"pending": passages of registered documents still without a vector,
+        "passages": passages of all registered documents, "documents": {name: its pending passages} (only
+        documents with some), "filling": whether a filler runs (this process or another), "error": why this
+        process's filler stopped, if it failed}. Cached for `max_age` seconds (the app polls it)."""
+        cached = self._progress_cache
+        if cached is not None and time.monotonic() - cached[0] <= max_age:
+            return dict(cached[1])
+        docs = self.documents(max_age=min(max_age, 1.0))
+        per_doc: dict[str, int] = {}
+        waiting = {m.get("doc_hash"): n for n, m in docs.items() if m.get("vectors") == "pending"}
+        if self._unembedded_count() and waiting:
+            hashes = sorted(h for h in waiting if h)
+            where = {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
+            got = self._chroma("读取待嵌入段落", self._unembedded.get, where=where, include=["metadatas"])
+            registered = {(n, m.get("doc_hash")) for n, m in docs.items()}
+            for m in got["metadatas"]:
+                key = ((m or {}).get("doc"), (m or {}).get("doc_hash"))
+                if key in registered:
+                    per_doc[key[0]] = per_doc.get(key[0], 0) + 1
+        out = {"pending": sum(per_doc.values()), "passages": sum(int(m.get("n_passages", 0)) for m in docs.values()),
+               "documents": per_doc, "filling": self.filling(), "error": self._fill_error}
+        self._progress_cache = (time.monotonic(), out)
+        return dict(out)
 
     # ------------------------------------------------------------------------------------ curating
 
@@ -897,50 +1270,64 @@ class Store:
         if not got["ids"] or (got["metadatas"][0] or {}).get("doc_hash") != meta.get("doc_hash"):
             return False
         this = {"$and": [{"doc": name}, {"doc_hash": meta.get("doc_hash", "")}]}
-        have = self._chroma("读取段落", self._passages.get, where=this, include=[])
-        return len(have["ids"]) != int(meta.get("n_passages", -1))
+        have = set()
+        for col in (self._passages, self._unembedded):
+            have.update(self._chroma("读取段落", col.get, where=this, include=[])["ids"])
+        return len(have) != int(meta.get("n_passages", -1))
 
-    def doctor(self, repair: bool = True, grace: float | None = None) -> list[str]:
-        """Check registry, passages and keyword index agree; sweep orphans and rebuild the index.
+    def doctor(self, repair: bool = True, grace: float | None = None, progress: Progress | None = None) -> list[str]:
+        """Check registry, passages, vectors and keyword index agree; sweep orphans, fill missing vectors and
+        rebuild the index.
 
         Returns the findings (empty: all is well). Locally it holds the write lock, so it never races an
         ingest. Against a server, other processes may be writing meanwhile, so nothing is removed on one
         reading: passages are read before the registry (an ingest writes them before its record, so a
         committed document is never seen short of passages), a document that looks incomplete is read again
         by itself, and an apparent orphan must still be unregistered after `grace` seconds (default 5 against
-        a server: an ingest writes its record right after its passages)."""
+        a server: an ingest writes its record right after its passages). Passages that wait for vectors are
+        no fault while a filler runs; when none does, `doctor` fills them (`progress` shows it) and the check
+        reports them."""
         findings: list[str] = []
         grace = (5.0 if self.server_mode else 0.0) if grace is None else grace
         with self._write_guard():
-            got = self._chroma("读取段落", self._passages.get, include=["metadatas"])
+            sides = {col.name: (col, self._chroma("读取段落", col.get, include=["metadatas"]))
+                     for col in (self._passages, self._unembedded)}
             docs = self.documents(max_age=0)
             active = {(n, m.get("doc_hash")) for n, m in docs.items()}
-            orphans = [pid for pid, m in zip(got["ids"], got["metadatas"])
-                       if (m.get("doc"), m.get("doc_hash")) not in active]
-            counts: dict[str, int] = {}
-            for m in got["metadatas"]:
-                if (m.get("doc"), m.get("doc_hash")) in active:
-                    counts[m["doc"]] = counts.get(m["doc"], 0) + 1
+            orphans = {name: [pid for pid, m in zip(got["ids"], got["metadatas"])
+                              if (m.get("doc"), m.get("doc_hash")) not in active]
+                       for name, (_, got) in sides.items()}
+            seen: dict[str, set[str]] = {}
+            for _, got in sides.values():
+                for pid, m in zip(got["ids"], got["metadatas"]):
+                    if (m.get("doc"), m.get("doc_hash")) in active:
+                        seen.setdefault(m["doc"], set()).add(pid)
             for name, meta in docs.items():
-                if counts.get(name, 0) != int(meta.get("n_passages", -1)) and self._incomplete(name, meta):
-                    findings.append(f"{name}: {counts.get(name, 0)} passages, registry says {meta.get('n_passages')}")
+                if len(seen.get(name, ())) != int(meta.get("n_passages", -1)) and self._incomplete(name, meta):
+                    findings.append(f"{name}: {len(seen.get(name, ()))} passages, registry says "
+                                    f"{meta.get('n_passages')}")
                     if repair:
                         this = {"$and": [{"doc": name}, {"doc_hash": meta.get("doc_hash", "")}]}
                         self._chroma("删除不完整的文档", self._docs.delete, ids=[name])
-                        self._chroma("删除不完整的文档", self._passages.delete,
-                                     where=this if self.server_mode else {"doc": name})
+                        for col, _ in sides.values():
+                            self._chroma("删除不完整的文档", col.delete,
+                                         where=this if self.server_mode else {"doc": name})
                         findings.append(f"{name}: removed (incomplete); ingest it again")
-            if orphans and grace > 0:
+            if any(orphans.values()) and grace > 0:
                 time.sleep(grace)
                 again = {(n, m.get("doc_hash")) for n, m in self.documents(max_age=0).items()}
-                meta_of = dict(zip(got["ids"], got["metadatas"]))
-                orphans = [pid for pid in orphans
-                           if (meta_of[pid].get("doc"), meta_of[pid].get("doc_hash")) not in again]
-            if orphans:
-                findings.append(f"{len(orphans)} orphan passages (from interrupted ingests)")
+                for name, (_, got) in sides.items():
+                    meta_of = dict(zip(got["ids"], got["metadatas"]))
+                    orphans[name] = [pid for pid in orphans[name]
+                                     if (meta_of[pid].get("doc"), meta_of[pid].get("doc_hash")) not in again]
+            n_orphans = sum(len(v) for v in orphans.values())
+            if n_orphans:
+                findings.append(f"{n_orphans} orphan passages (from interrupted ingests)")
                 if repair:
-                    for i in range(0, len(orphans), 1000):
-                        self._chroma("删除孤立段落", self._passages.delete, ids=orphans[i:i + 1000])
+                    for name, ids in orphans.items():
+                        col = sides[name][0]
+                        for i in range(0, len(ids), 1000):
+                            self._chroma("删除孤立段落", col.delete, ids=ids[i:i + 1000])
             self._invalidate()
             with self._rebuild_lock:  # not under self._lock: keyword_index() takes the two the other way round
                 docs = self.documents(max_age=0)
@@ -953,16 +1340,41 @@ class Store:
                     if repair:
                         with contextlib.suppress(OSError):
                             KeywordIndex.sweep(index_dir)
-                index = KeywordIndex.load(index_dir)
+                index = KeywordIndex.load(index_dir, verify=True)
                 missing_ok = index is None and not docs and not index_dir.exists()  # a new, empty store
                 if index is not None and index.fingerprint == fp:
                     active_ids, _, _ = self.active_passages(docs)
                     if sorted(index.ids) != sorted(active_ids):
                         findings.append("keyword index does not list the registered passages")
                         index = None
+                if index is not None:
+                    index.close()
                 if not missing_ok and (index is None or index.fingerprint != fp):
                     findings.append("keyword index missing, unreadable or out of date")
                     if repair:
-                        self._keyword = self._rebuild_keyword()
+                        self._use(self._rebuild_keyword())
                         findings.append("keyword index rebuilt from Chroma")
+        findings += self._doctor_vectors(repair, progress)
         return findings
+
+    def _doctor_vectors(self, repair: bool, progress: Progress | None) -> list[str]:
+        """Passages that wait for vectors with no filler at work: filled (repair) or reported."""
+        if self.filling():
+            return []
+        state = self.vector_progress(max_age=0)
+        stale = [n for n, m in self.documents(max_age=0).items()
+                 if m.get("vectors") == "pending" and n not in state["documents"]]
+        if not state["pending"] and not stale:
+            return []
+        what = (f"{state['pending']} passages of {len(state['documents'])} documents have no vectors yet "
+                "(searchable by keyword only)" if state["pending"] else
+                f"{len(stale)} documents not marked as having all their vectors")
+        if not repair:
+            return [what]
+        moved = self.fill_vectors(progress)
+        if moved == -1:  # a filler started meanwhile: it takes them
+            return []
+        left = self.vector_progress(max_age=0)
+        if left["pending"]:
+            return [what, f"{left['pending']} passages still without vectors; run `assistant doctor` again"]
+        return [what, f"vectors filled ({moved} passages)"]

@@ -280,26 +280,33 @@ def test_read_only_store(settings_factory, src, warm, assistant_exe, tmp_path):
 
 def test_corrupted_keyword_index_is_rebuilt(store, src):
     store.ingest(sorted(src.iterdir()))
-    index_json = store.settings.index_dir / "index.json"
-    assert index_json.exists()
-    index_json.write_bytes(b"\x00garbage{{{ not json")
+    header = store.settings.index_dir / "header.json"
+    assert header.exists()
+    header.write_bytes(b"\x00garbage{{{ not json")
     fresh = Store(store.settings)
     hits = search(fresh, "产业链现代化攻坚战", k=3)
     assert hits and hits[0].doc == D003
-    assert json.loads(index_json.read_text("utf-8"))["fingerprint"] == fresh.fingerprint()
+    assert json.loads(header.read_text("utf-8"))["fingerprint"] == fresh.fingerprint()
 
 
-def test_missing_or_truncated_bm25_files_are_rebuilt(store, src):
+def _replace_bytes(path: Path, data: bytes) -> None:
+    """Write a file anew (another inode), as a damaged copy would be: a file truncated in place under a
+    process that has it memory-mapped would make that process fault (SIGBUS), as with any mmapped index."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def test_missing_or_truncated_index_files_are_rebuilt(store, src):
     store.ingest(sorted(src.iterdir()))
-    bm25_dir = store.settings.index_dir / "bm25"
-    for f in bm25_dir.iterdir():
-        f.write_bytes(f.read_bytes()[:7])
+    for f in store.settings.index_dir.glob("*.npy"):
+        _replace_bytes(f, f.read_bytes()[:7])
     hits = search(Store(store.settings), "产业链现代化攻坚战", k=3)
     assert hits and hits[0].doc == D003
     shutil.rmtree(store.settings.index_dir)
     hits = search(Store(store.settings), "产业链现代化攻坚战", k=3)
     assert hits and hits[0].doc == D003
-    assert (store.settings.index_dir / "index.json").exists()
+    assert (store.settings.index_dir / "header.json").exists()
 
 
 def test_keyword_index_follows_another_writer(store, src):

@@ -8,6 +8,7 @@ read-only store is a tmpfs remounted read-only, which stops root too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -245,46 +246,87 @@ def test_read_only_store(tmp_path, versions, shared_cache, assistant_exe):
 # ------------------------------------------------------------------------------------------ keyword index
 
 
+def _rows(index_dir: Path):
+    import sqlite3
+
+    from assistant.keyword import rows_path
+
+    return sqlite3.connect(str(rows_path(index_dir)))
+
+
 def _flip_text(index_dir: Path) -> None:
-    """Change one passage's text inside a well-formed index.json (valid JSON, same fingerprint)."""
-    path = index_dir / "index.json"
-    info = json.loads(path.read_text("utf-8"))
-    first = next(iter(info["records"].values()))
-    first["text"] = "被篡改的段落" + first["text"][6:]
-    path.write_text(json.dumps(info, ensure_ascii=False), "utf-8")
+    """Change one passage's text in the passage rows (the row's CRC is left as it was)."""
+    with contextlib.closing(_rows(index_dir)) as db:
+        pid, text = db.execute("SELECT id, text FROM p ORDER BY id LIMIT 1").fetchone()
+        db.execute("UPDATE p SET text = ? WHERE id = ?", ("被篡改的段落" + text[6:], pid))
+        db.commit()
 
 
 def _flip_offset(index_dir: Path) -> None:
-    path = index_dir / "index.json"
-    info = json.loads(path.read_text("utf-8"))
-    next(iter(info["records"].values()))["meta"]["start"] += 1
-    path.write_text(json.dumps(info, ensure_ascii=False), "utf-8")
+    with contextlib.closing(_rows(index_dir)) as db:
+        pid, meta = db.execute("SELECT id, meta FROM p ORDER BY id LIMIT 1").fetchone()
+        meta = json.loads(meta)
+        meta["start"] += 1
+        db.execute("UPDATE p SET meta = ? WHERE id = ?", (json.dumps(meta, ensure_ascii=False), pid))
+        db.commit()
 
 
-def _truncate_bm25(index_dir: Path) -> None:
-    for f in (index_dir / "bm25").iterdir():
-        f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2])
+def _rewrite(path: Path, data: bytes) -> None:
+    """A damaged file written anew (a file truncated in place under a process that maps it would make that
+    process fault, as with any memory-mapped index)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _truncate_postings(index_dir: Path) -> None:
+    for f in index_dir.glob("post_*.npy"):
+        _rewrite(f, f.read_bytes()[: len(f.read_bytes()) // 2])
+
+
+def _flip_posting(index_dir: Path) -> None:
+    """One term frequency changed, same size: only the full check (doctor's) sees it."""
+    import io
+
+    import numpy as np
+
+    f = index_dir / "post_tf.npy"
+    tf = np.load(f)
+    tf[-1] += 1.0
+    buf = io.BytesIO()
+    np.save(buf, tf)
+    _rewrite(f, buf.getvalue())
 
 
 def _drop_ids(index_dir: Path) -> None:
-    path = index_dir / "index.json"
-    info = json.loads(path.read_text("utf-8"))
-    info["ids"] = info["ids"][:-1]
-    path.write_text(json.dumps(info, ensure_ascii=False), "utf-8")
+    path = index_dir / "ids.json"
+    _rewrite(path, json.dumps(json.loads(path.read_bytes())[:-1]).encode("ascii"))
+
+
+def _empty_rows(index_dir: Path) -> None:
+    with contextlib.closing(_rows(index_dir)) as db:
+        db.execute("DELETE FROM p")
+        db.commit()
 
 
 CORRUPTIONS = {
-    "garbage json": lambda d: (d / "index.json").write_bytes(b"\x00garbage{{{ not json"),
-    "empty json": lambda d: (d / "index.json").write_bytes(b""),
+    "garbage header": lambda d: _rewrite(d / "header.json", b"\x00garbage{{{ not json"),
+    "empty header": lambda d: _rewrite(d / "header.json", b""),
     "one passage's text changed": _flip_text,
     "one offset changed": _flip_offset,
-    "bm25 files truncated": _truncate_bm25,
+    "postings truncated": _truncate_postings,
+    "one posting changed": _flip_posting,
     "an id missing": _drop_ids,
     "checksum removed": lambda d: (d / "checksum").unlink(),
     "index directory removed": lambda d: shutil.rmtree(d),
-    "index.json is a directory": lambda d: ((d / "index.json").unlink(), (d / "index.json").mkdir()),
-    "bm25 directory removed": lambda d: shutil.rmtree(d / "bm25"),
+    "header.json is a directory": lambda d: ((d / "header.json").unlink(), (d / "header.json").mkdir()),
+    "postings removed": lambda d: (d / "post_doc.npy").unlink(),
+    "passage rows emptied": _empty_rows,
 }
+# Damage that opening does not look for (it would have to read every row and hash the postings, the bulk of the
+# index, in every process): a row is checked when it is read and a damaged one is read from Chroma instead;
+# doctor's full check (load(verify=True)) finds all of it.
+CHECKED_ON_READ = {"one passage's text changed", "one offset changed", "one posting changed"}
 
 
 @pytest.mark.parametrize("how", list(CORRUPTIONS))
@@ -295,10 +337,14 @@ def test_corrupted_keyword_index_is_reported_and_rebuilt(how, tmp_path, versions
     before = snapshot(store)
     good = KeywordIndex.load(store.settings.index_dir)
     assert good is not None and store.doctor(repair=False) == []
+    good_records = dict(good.records.items())
+    good.close()
 
     CORRUPTIONS[how](store.settings.index_dir)
     record("faults: keyword-index corruptions")
-    assert KeywordIndex.load(store.settings.index_dir) is None, "a damaged index must not be trusted"
+    assert KeywordIndex.load(store.settings.index_dir, verify=True) is None, "a damaged index must not be trusted"
+    if how not in CHECKED_ON_READ:
+        assert KeywordIndex.load(store.settings.index_dir) is None, "a damaged index must not be opened"
     findings = store.doctor(repair=False)
     assert any("keyword index" in f for f in findings), findings
 
@@ -306,8 +352,8 @@ def test_corrupted_keyword_index_is_reported_and_rebuilt(how, tmp_path, versions
     for i in range(len(NAMES)):
         assert marker_found(fresh, i)
     index = fresh.keyword_index()
-    assert index.fingerprint == fresh.fingerprint() and sorted(index.ids) == sorted(good.ids)
-    assert index.records == good.records
+    assert index.fingerprint == fresh.fingerprint() and sorted(index.ids) == sorted(good_records)
+    assert dict(index.records.items()) == good_records
     assert not any("被篡改" in r["text"] for r in index.records.values())
 
     CORRUPTIONS[how](store.settings.index_dir)  # again, on the rebuilt index: doctor repairs it too
