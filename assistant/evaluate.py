@@ -172,7 +172,7 @@ def score_answers(items: list[dict], ask, doc_text) -> dict:
     return {"summary": summary, "items": rows}
 
 
-def decline_curve(rows: list[dict], thresholds=(0.2, 0.25, 0.3, 0.34, 0.4, 0.45, 0.5, 0.6)) -> list[dict]:
+def decline_curve(rows: list[dict], thresholds=(0.2, 0.25, 0.3, 0.34, 0.39, 0.45, 0.5, 0.6)) -> list[dict]:
     """Declines vs false declines if the answerability threshold were t, over the items whose answer was decided
     by it (a fact composed from a sentence; other declines — unknown zone, masked figure, contradicted year —
     stay as they are)."""
