@@ -932,7 +932,7 @@ def documents_tab(bot: Assistant, docs: dict) -> None:
         (st.success if notice[1] else st.error)(md(notice[0]), icon=":material/check_circle:" if notice[1]
                                                 else ":material/error:")
     if not docs:
-        st.info("文档库是空的：在左侧“上传文档”添加文档。")
+        st.info("还没有文档：在左侧“上传文档”添加后，可在这里修改文档信息、停用或启用。")
     else:
         st.subheader("文档")
         st.caption("勾选或取消“启用”即可停用一篇文档（保留，但不再被检索和引用）；双击园区、标题、年份等单元格可直接修改，"

@@ -157,12 +157,25 @@ def test_a_citation_opens_the_document_with_the_span_highlighted_and_scrolled_in
 
 
 def test_hit_test_tab_shows_ranked_passages_with_three_scores(page):
-    tab(page, "命中测试")
+    # from the chat: a rewritten follow-up shows the query searched, and opens it in the 命中测试 tab
+    ask(page, Q_FACT)
+    ask(page, "那税收收入呢?")
+    wait_idle(page)
+    reply = page.locator(MESSAGE).last
+    assert "按「长治高新区2017年税收收入是多少」检索" in reply.inner_text()
+    reply.get_by_role("button", name="命中测试").click()
+    page.locator(CHAT_INPUT).wait_for(state="detached")  # the tab switched
+    wait_idle(page)
+    assert page.get_by_role("tab", name="命中测试").get_attribute("aria-selected") == "true"
+    assert page.get_by_label("检索内容").input_value() == "长治高新区2017年税收收入是多少"
+    page.locator(f"{MAIN} [class*='st-key-hit_card_0']").locator("visible=true").wait_for()
+    # a query of one's own
     page.get_by_label("检索内容").fill("长治高新区2017年营业收入")
     page.get_by_role("button", name="检索").click()
-    cards = page.locator(f"{MAIN} [class*='st-key-hit_card_']").locator("visible=true")
-    cards.first.wait_for()
+    page.wait_for_function("(sel) => document.querySelector(sel).innerText.includes('「长治高新区2017年营业收入」')",
+                           arg=MAIN)
     wait_idle(page)
+    cards = page.locator(f"{MAIN} [class*='st-key-hit_card_']").locator("visible=true")
     texts = cards.all_inner_texts()
     assert len(texts) == 8, len(texts)
     for i, text in enumerate(texts, 1):
