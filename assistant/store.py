@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -1168,6 +1169,8 @@ class Store:
         return self.vector_progress(max_age=0)["pending"] == 0
 
     def _fill_loop(self) -> None:
+        with contextlib.suppress(Exception):  # Linux: this thread yields the CPU to the askers of this process
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         while True:
             with self._fill_lock:
                 self._fill_again = False
