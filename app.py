@@ -9,7 +9,9 @@ curator's calls: `explain` (the 命中测试 tab), `set_meta`, `set_enabled` and
 lexicon_remove` (the 文档管理 tab).
 
 The page has three tabs: 对话 (the chat), 命中测试 (a retrieval test: passages with keyword, vector and fused
-scores, the scope applied, the tokens searched) and 文档管理 (metadata, enable / disable, the user lexicon). A
+scores, the scope applied, the tokens searched) and 文档管理 (metadata, enable / disable, the user lexicon); only
+the open one is drawn (a hidden data editor and forms on every chat run slowed the page enough, on a busy
+machine, for a click on a sidebar button to be lost), the others' widget values kept aside. A
 citation, a source, a retrieval-test passage or a row of the documents table opens the reader: the whole
 document in a dialog, the quoted span highlighted and scrolled into view, with 上一处 / 下一处.
 
@@ -757,9 +759,27 @@ def scope_markdown(scope: dict, docs: dict) -> str:
     return out
 
 
+HIT_WIDGETS = ("hit_query", "hit_zone", "hit_doc", "hit_year", "hit_k")
+
+
+def restore(keys) -> None:
+    """Widgets of a tab that was not drawn lost their values (Streamlit drops them): back from the copies."""
+    for key in keys:
+        if key not in st.session_state and f"kept_{key}" in st.session_state:
+            st.session_state[key] = st.session_state[f"kept_{key}"]
+
+
+def keep(keys) -> None:
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[f"kept_{key}"] = st.session_state[key]
+
+
 def hit_test_tab(bot: Assistant, docs: dict, zones: list[str], years: list[int]) -> None:
     """命中测试: what the search finds for a query, with each passage's keyword, vector and fused score (0–1),
     the scope applied and the tokens searched; every passage opens in the reader."""
+    restore(HIT_WIDGETS)
+    st.session_state.setdefault("hit_k", 8)
     st.caption("输入一句问题或关键词，查看检索到的段落、各自的关键词得分、向量得分和融合得分（0–1），"
                "以及实际使用的检索范围和检索词。点“在原文中查看”打开整篇文档。")
     for name, default in (("hit_zone", ALL), ("hit_doc", ALL), ("hit_year", ALL)):
@@ -774,8 +794,9 @@ def hit_test_tab(bot: Assistant, docs: dict, zones: list[str], years: list[int])
                            format_func=lambda n: n if n == ALL else doc_label(docs, n))
         year = c3.selectbox("年份", [ALL] + years, key="hit_year",
                             format_func=lambda y: y if y == ALL else f"{y}年")
-        k = c4.number_input("条数", min_value=1, max_value=30, value=8, key="hit_k")
+        k = c4.number_input("条数", min_value=1, max_value=30, key="hit_k")
         submitted = st.form_submit_button("检索", type="primary", icon=":material/manage_search:")
+    keep(HIT_WIDGETS)
     if (submitted or st.session_state.pop("hit_run", False)) and (query or "").strip():
         try:
             st.session_state.hit_result = bot.explain(query, k=int(k), zone=None if zone == ALL else zone,
@@ -951,7 +972,11 @@ def documents_tab(bot: Assistant, docs: dict) -> None:
             st.rerun()
 
         st.subheader("逐篇编辑")
+        restore(["meta_doc"])
+        if st.session_state.get("meta_doc") not in names:
+            st.session_state.pop("meta_doc", None)
         doc = st.selectbox("选择文档", names, key="meta_doc", format_func=lambda n: doc_label(docs, n))
+        keep(["meta_doc"])
         meta = docs[doc]
         rnd = st.session_state.get("meta_round", 0)
         t1, t2 = st.columns([3, 1], vertical_alignment="center")
@@ -1150,77 +1175,81 @@ if request:  # a question, a starter or a shortcut is answered in the 对话 tab
 tab_chat, tab_hits, tab_docs = st.tabs([TAB_CHAT, TAB_HITS, TAB_DOCS], key="view", on_change="rerun")
 
 with tab_chat:
-    if not messages and not question:
-        st.markdown("针对开发区工作会议讲话、工作要点等文档用中文提问。每个回答都由**原文引用**组成，"
-                    "并注明出处（文档、园区、讲话人、日期、章节）；文档里没有的内容会明确告诉你没有找到。")
-        if docs:
-            st.caption("可以从这些问题开始：")
-            picks = starters(bot, docs)
-            for col, (i, (label, text)) in zip(st.columns(len(picks)), enumerate(picks)):
-                col.button(f"{label}：{text}", key=f"starter_{i}", on_click=ask_later, args=(text,), width="stretch",
-                           icon=STARTER_ICONS.get(label), wrap=True)
-        else:
-            st.info("文档库是空的：在左侧“上传文档”添加文档后再提问。")
+    if tab_chat.open:  # (a question or a shortcut opens this tab before the tabs are drawn)
+        if not messages and not question:
+            st.markdown("针对开发区工作会议讲话、工作要点等文档用中文提问。每个回答都由**原文引用**组成，"
+                        "并注明出处（文档、园区、讲话人、日期、章节）；文档里没有的内容会明确告诉你没有找到。")
+            if docs:
+                st.caption("可以从这些问题开始：")
+                picks = starters(bot, docs)
+                for col, (i, (label, text)) in zip(st.columns(len(picks)), enumerate(picks)):
+                    col.button(f"{label}：{text}", key=f"starter_{i}", on_click=ask_later, args=(text,), width="stretch",
+                               icon=STARTER_ICONS.get(label), wrap=True)
+            else:
+                st.info("文档库是空的：在左侧“上传文档”添加文档后再提问。")
 
-    for i, m in enumerate(messages):
-        if m["role"] == "user":
+        for i, m in enumerate(messages):
+            if m["role"] == "user":
+                with st.chat_message("user"):
+                    st.markdown(md(m["content"]))
+            else:
+                with st.chat_message("assistant", avatar=avatar(m.get("answer"))):
+                    if m.get("answer") is not None:
+                        show_answer(bot, m, docs, key=str(i))
+                    else:
+                        st.warning(md(m["content"]))
+
+        if question:
+            # the history as the library reads it: plain turns, and each earlier Answer for follow-ups to read
+            history = [{"role": "user", "content": m["content"]} if m["role"] == "user" else
+                       {"role": "assistant", "content": m["content"], "answer": m["answer"]}
+                       for m in messages if m["role"] == "user" or m.get("answer") is not None]
+            messages.append({"role": "user", "content": question})
             with st.chat_message("user"):
-                st.markdown(md(m["content"]))
-        else:
-            with st.chat_message("assistant", avatar=avatar(m.get("answer"))):
-                if m.get("answer") is not None:
-                    show_answer(bot, m, docs, key=str(i))
+                st.markdown(md(question))
+            answer_mode = "llm" if mode == "llm" and bot.settings.llm else "extractive"
+            shown_filters = {} if request.get("action") else dict(filters)  # a shortcut names its document or zones
+            try:
+                if answer_mode == "llm" and not request.get("action"):  # the model's tokens shown as they come
+                    box: dict = {}
+                    with st.chat_message("assistant", avatar=AVATAR_FOUND):
+                        live = st.empty()
+                        with live.container():
+                            st.write_stream(answer_streamed(bot, question, history, filters, box))
+                        ans = box.get("answer")
+                        if ans is None:  # the stream did not return its Answer: ask again (a second model call)
+                            log.warning("Assistant.stream returned no Answer for %r; asking again", question)
+                            ans = bot.ask(question, history, mode="llm", **filters)
+                        live.empty()
+                        show_answer(bot, {"answer": ans, "filters": shown_filters, "question": question}, docs,
+                                    key=str(len(messages)))
                 else:
-                    st.warning(md(m["content"]))
-
-    if question:
-        # the history as the library reads it: plain turns, and each earlier Answer for follow-ups to read
-        history = [{"role": "user", "content": m["content"]} if m["role"] == "user" else
-                   {"role": "assistant", "content": m["content"], "answer": m["answer"]}
-                   for m in messages if m["role"] == "user" or m.get("answer") is not None]
-        messages.append({"role": "user", "content": question})
-        with st.chat_message("user"):
-            st.markdown(md(question))
-        answer_mode = "llm" if mode == "llm" and bot.settings.llm else "extractive"
-        shown_filters = {} if request.get("action") else dict(filters)  # a shortcut names its document or zones
-        try:
-            if answer_mode == "llm" and not request.get("action"):  # the model's tokens shown as they come
-                box: dict = {}
-                with st.chat_message("assistant", avatar=AVATAR_FOUND):
-                    live = st.empty()
-                    with live.container():
-                        st.write_stream(answer_streamed(bot, question, history, filters, box))
-                    ans = box.get("answer")
-                    if ans is None:  # the stream did not return its Answer: ask again (a second model call)
-                        log.warning("Assistant.stream returned no Answer for %r; asking again", question)
-                        ans = bot.ask(question, history, mode="llm", **filters)
-                    live.empty()
-                    show_answer(bot, {"answer": ans, "filters": shown_filters, "question": question}, docs,
-                                key=str(len(messages)))
+                    with st.spinner("正在查找原文…"):
+                        ans = answer_request(bot, request, history, filters, answer_mode)
+                    with st.chat_message("assistant", avatar=avatar(ans)):
+                        show_answer(bot, {"answer": ans, "filters": shown_filters, "question": question}, docs,
+                                    key=str(len(messages)))
+            except Exception as exc:  # a refused question (AssistantError) or a library fault: the page stays usable
+                if isinstance(exc, AssistantError):
+                    note = str(exc)
+                else:
+                    log.exception("answering %r failed", question)
+                    note = f"内部错误（{type(exc).__name__}），这个问题没有回答。请换个问法，或查看服务器日志。"
+                messages.append({"role": "assistant", "content": note, "answer": None})
+                with st.chat_message("assistant", avatar=AVATAR_ERROR):
+                    st.warning(md(note))
             else:
-                with st.spinner("正在查找原文…"):
-                    ans = answer_request(bot, request, history, filters, answer_mode)
-                with st.chat_message("assistant", avatar=avatar(ans)):
-                    show_answer(bot, {"answer": ans, "filters": shown_filters, "question": question}, docs,
-                                key=str(len(messages)))
-        except Exception as exc:  # a refused question (AssistantError) or a library fault: the page stays usable
-            if isinstance(exc, AssistantError):
-                note = str(exc)
-            else:
-                log.exception("answering %r failed", question)
-                note = f"内部错误（{type(exc).__name__}），这个问题没有回答。请换个问法，或查看服务器日志。"
-            messages.append({"role": "assistant", "content": note, "answer": None})
-            with st.chat_message("assistant", avatar=AVATAR_ERROR):
-                st.warning(md(note))
-        else:
-            messages.append({"role": "assistant", "content": ans.text, "answer": ans, "filters": shown_filters,
-                             "question": question})
+                messages.append({"role": "assistant", "content": ans.text, "answer": ans, "filters": shown_filters,
+                                 "question": question})
 
-with tab_hits:
-    hit_test_tab(bot, docs, zones, years)
+# Only the open tab runs (a chat run does not build the other two; their widgets' values are kept aside).
+if tab_hits.open:
+    with tab_hits:
+        hit_test_tab(bot, docs, zones, years)
 
-with tab_docs:
-    documents_tab(bot, docs)
+if tab_docs.open:
+    with tab_docs:
+        documents_tab(bot, docs)
 
 if state.get("reader"):
     reader_dialog(bot)

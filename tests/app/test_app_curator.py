@@ -49,6 +49,14 @@ def shown_text(page_html: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page_html))
 
 
+def open_tab(at, name: str):
+    """Switch the page's tabs (only the open tab is drawn)."""
+    at.session_state["view"] = name
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def click(at, key: str):
     at.button(key=key).click().run()
     assert not at.exception, at.exception
@@ -128,7 +136,7 @@ def test_the_documents_table_opens_a_whole_document(make_app, read_home, corpus_
     assert shown_text(page) == corpus_home.store.document_text(names[2])
     assert "<mark" not in page and not reader_scripts(at)  # a whole document: nothing to highlight
     # and from the 文档管理 tab
-    at2 = make_app(read_home).run()
+    at2 = open_tab(make_app(read_home).run(), "文档管理")
     at2.selectbox(key="meta_doc").set_value(names[1]).run()
     click(at2, "read_doc")
     assert shown_text(reader_html(at2)) == corpus_home.store.document_text(names[1])
@@ -152,6 +160,8 @@ def test_the_reader_shows_document_markup_as_text(make_app, fresh_home):
 def test_hit_test_tab_shows_passages_with_three_scores_scope_and_tokens(make_app, read_home, corpus_home):
     at = make_app(read_home).run()
     assert [t.label for t in at.tabs] == ["对话", "命中测试", "文档管理"]
+    assert not at.get("text_input") and not at.data_editor  # only the open tab (对话) is drawn
+    open_tab(at, "命中测试")
     at.text_input(key="hit_query").set_value("长治高新区2017年营业收入")
     submit(at, "检索")
     result = at.session_state["hit_result"]
@@ -170,7 +180,11 @@ def test_hit_test_tab_shows_passages_with_three_scores_scope_and_tokens(make_app
     page = reader_html(at)
     assert current_mark(page) == first.text
     assert shown_text(page) == corpus_home.store.document_text(first.doc)
-    # filters: a year with no document of that zone
+    # the tab keeps its query and results when the user goes to another tab and back
+    open_tab(open_tab(at, "对话"), "命中测试")
+    assert at.text_input(key="hit_query").value == "长治高新区2017年营业收入"
+    assert f"#{first.rank}" in unescape(texts(at.tabs[1]))
+    # filters: another zone
     at.selectbox(key="hit_zone").set_value("常德经开区")
     submit(at, "检索")
     assert {h.zone for h in at.session_state["hit_result"].hits} == {"常德经开区"}
@@ -193,7 +207,7 @@ def test_a_rewritten_follow_up_shows_the_query_searched_and_opens_it_in_the_hit_
 
 
 def test_metadata_edit_shows_in_the_documents_list_and_is_kept(make_app, fresh_home):
-    at = upload_new_doc(started(make_app, fresh_home))
+    at = open_tab(upload_new_doc(started(make_app, fresh_home)), "文档管理")
     at.selectbox(key="meta_doc").set_value(NEW_NAME).run()
     rnd = at.session_state["meta_round"] if "meta_round" in at.session_state else 0
     at.text_input(key=f"meta_zone_{rnd}_{NEW_NAME}").set_value("翠湖高新区")
@@ -217,6 +231,7 @@ def test_disabling_a_document_stops_its_quotes_and_enabling_brings_them_back(mak
     at = upload_new_doc(started(make_app, fresh_home))
     ask(at, NEW_Q)
     assert at.session_state["messages"][-1]["answer"].quotes[0].doc == NEW_NAME
+    open_tab(at, "文档管理")
     at.selectbox(key="meta_doc").set_value(NEW_NAME).run()
     rnd = at.session_state["meta_round"] if "meta_round" in at.session_state else 0
     toggle = at.toggle(key=f"enabled_{rnd}_{NEW_NAME}")
@@ -230,18 +245,20 @@ def test_disabling_a_document_stops_its_quotes_and_enabling_brings_them_back(mak
     assert "1 篇已停用" in texts(at.sidebar)
     rnd = at.session_state["meta_round"]
     assert at.toggle(key=f"enabled_{rnd}_{NEW_NAME}").value is False
-    ask(at, NEW_Q)
+    ask(open_tab(at, "对话"), NEW_Q)
     answer = at.session_state["messages"][-1]["answer"]
     assert all(q.doc != NEW_NAME for q in answer.quotes + answer.nearest), answer.text
     assert "123.45" not in texts(assistant_messages(at)[-1])
-    # enabled again: quoted again
+    # enabled again: quoted again (the tab keeps the document chosen)
+    open_tab(at, "文档管理")
+    assert at.selectbox(key="meta_doc").value == NEW_NAME
     at.toggle(key=f"enabled_{rnd}_{NEW_NAME}").set_value(True).run()
-    ask(at, NEW_Q)
+    ask(open_tab(at, "对话"), NEW_Q)
     assert at.session_state["messages"][-1]["answer"].quotes[0].doc == NEW_NAME
 
 
 def test_the_documents_table_edits_toggle_and_metadata(make_app, fresh_home):
-    at = upload_new_doc(started(make_app, fresh_home))
+    at = open_tab(upload_new_doc(started(make_app, fresh_home)), "文档管理")
     editor, = at.data_editor
     frame = editor.value
     row = list(frame["文件"]).index(NEW_NAME)
@@ -256,7 +273,7 @@ def test_the_documents_table_edits_toggle_and_metadata(make_app, fresh_home):
 
 
 def test_lexicon_panel_adds_lists_and_removes_entries(make_app, fresh_home):
-    at = started(make_app, fresh_home)
+    at = open_tab(started(make_app, fresh_home), "文档管理")
     assert "用户词表是空的" in texts(at.main)
     at.text_input(key="lex_word").set_value("营收")
     at.text_input(key="lex_syns").set_value("营业收入、收入规模")
