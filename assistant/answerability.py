@@ -112,9 +112,13 @@ def needs_of(question: str, want_number: bool) -> Needs:
                  None if years else relative_year(q))
 
 
-def period_of(text: str) -> str | None:
-    """The period within a year a text names (lexicon [periods]), or None."""
+def period_of(text: str, last: bool = False) -> str | None:
+    """The period within a year a text names (lexicon [periods]), or None: the first it names, or with `last` the
+    one named last (the context just before a sentence: "全年…。受…影响，上半年…；扣除…后" is 上半年)."""
     t = normalize(fold(text))
+    if last:
+        found = [(t.rfind(normalize(w)), name) for name, forms in _PERIODS.items() for w in forms if normalize(w) in t]
+        return max(found)[1] if found else None
     found = [(t.find(normalize(w)), name) for name, forms in _PERIODS.items() for w in forms if normalize(w) in t]
     return min(found)[1] if found else None
 
@@ -196,7 +200,7 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
         ctx.plan, ctx.plan_from = True, "context"
     elif _RESULT_S.search(sec) or _RESULT_M.search(sent):
         ctx.plan, ctx.plan_from = False, "context"
-    ctx.period = period_of(sent) or period_of(lead[-80:]) or period_of(str(meta.get("title", "")))
+    ctx.period = period_of(sent) or period_of(lead[-80:], last=True) or period_of(str(meta.get("title", "")))
     if ctx.year is None and meta.get("year") and ctx.plan is not None:
         # a document reports on its year's plan and, in a speech or report early in the year, on the last year
         y = int(meta["year"])

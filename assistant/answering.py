@@ -133,8 +133,7 @@ class Composer:
         # sentence is not short of "营业收入" when the question asked "一般预算收入".
         groups = _term_groups(self.query, terms)
         weight = sum(min(len(t), 4) for t in groups) or 1
-        got = sum(min(len(t), 4) * (1.0 if any(a in said for a in alts) else 0.5 if any(a in led for a in alts)
-                                    else 0.0) for t, alts in groups.items())
+        got = sum(min(len(t), 4) * max(_said(alts, said), 0.5 * _said(alts, led)) for t, alts in groups.items())
         score = got / weight
         if want_number and _NUM.search(body):
             score += 0.25
@@ -300,12 +299,19 @@ class Composer:
             if tabled is not None:
                 return tabled
         sents = self.sentences(hits)
+        condition = _term_groups(" ".join(getattr(self.resolved, "condition", [])),
+                                 list(getattr(self.resolved, "condition", [])))
         for s in sents:
             s.score = self.score_sentence(s, terms, want_number, years)
+            if condition:
+                said = self.lexicon.widen(normalize(self.text(s.doc)[s.start:s.end]))
+                if not all(_said(alts, said) >= 1.0 for alts in condition.values()):
+                    s.score -= 0.5  # "要是扣掉…呢?" is answered by the sentence that deducts it
             if metric:
-                body = normalize(self.text(s.doc)[s.start:s.end])
+                text = self.text(s.doc)
+                body = normalize(text[s.start:s.end])
                 forms = [normalize(f) for f in metric_forms(metric)]
-                if not names_indicator(body, forms, query):
+                if not _names_in_sentence(text, s.start, s.end, forms, query):
                     s.score -= 1.0
                 elif part_figure(body, forms, query):
                     s.score -= 0.3  # a part's figure ("主导产业实现营业收入…"), not the zone's
@@ -341,7 +347,8 @@ class Composer:
             return self.not_found(query, _conflict_reason(bad, needs, ctx), hits, nearest=near)
         nearest = [self.quote(s.doc, s.start, s.end, s.section) for s in sents[:3]]
         body = normalize(self.text(best.doc)[best.start:best.end])
-        if metric and not names_indicator(body, [normalize(f) for f in metric_forms(metric)], query):
+        if metric and not _names_in_sentence(self.text(best.doc), best.start, best.end,
+                                             [normalize(f) for f in metric_forms(metric)], query):
             return self.not_found(query, f"文档中没有提到「{metric}」", hits, nearest=nearest)
         coverage = best.score - (0.25 if want_number and _NUM.search(body) else 0) - 0.15 * best.hit_score
         if coverage < ANSWERABLE:
@@ -558,12 +565,24 @@ def _opened(text: str, start: int, end: int) -> tuple[int, int] | None:
     return spans[0]
 
 
-def _term_groups(query: str, terms: list[str]) -> dict[str, set[str]]:
-    """The question's own terms, each with the lexicon's expansions it stands for ({"收入": {"收入", "营业收入",
-    …}}). An expansion whose key is no term of the question (a stop word such as "多大") only helps retrieval."""
+def _names_in_sentence(text: str, start: int, end: int, forms: list[str], query: str) -> bool:
+    """The indicator is named by the clause text[start:end] or, for a clause after "；", by the sentence it continues
+    ("…实现税收收入8.74亿元；扣除留抵退税因素后，同口径增长6.5%": the second clause's subject is the first's)."""
+    if names_indicator(normalize(text[start:end]), forms, query):
+        return True
+    opened = max(text.rfind(c, 0, start) + 1 for c in "。！？!?\n")
+    return bool(text[opened:start].strip()) and names_indicator(normalize(text[opened:start]), forms, query)
+
+
+def _term_groups(query: str, terms: list[str]) -> dict[str, dict[str, float]]:
+    """The question's own terms, each with the words that say it: the term itself and the lexicon's expansions of
+    it ({"收入": {"收入": 1, "营业收入": 1}}), each saying it in full. An expansion whose key is no term of the
+    question (a stop word such as "多大") only helps retrieval. (Grouping jieba's compound with its parts —
+    "第三产业增加值" with "增加值" — was tried and measured worse: its search mode also gives false compounds such as
+    "大面积" of "多大面积".)"""
     q = normalize(query)
     own = [t for t in dict.fromkeys(tokenize(query)) if t in terms] or list(terms)
-    groups = {t: {t} for t in own}
+    groups = {t: {t: 1.0} for t in own}
     for key, values in SYNONYMS.items():
         k = normalize(key)
         if k not in q:
@@ -571,8 +590,14 @@ def _term_groups(query: str, terms: list[str]) -> dict[str, set[str]]:
         alts = {x for v in values for x in tokenize(v)} | {normalize(v) for v in values}
         for t in own:
             if t == k or (len(t) >= 2 and (t in k or k in t)):
-                groups[t] |= alts
+                for a in alts:
+                    groups[t][a] = 1.0
     return groups
+
+
+def _said(alts: dict[str, float], text: str) -> float:
+    """How much of a term a text says (0-1): the best of the words that say it."""
+    return max((w for a, w in alts.items() if a in text), default=0.0)
 
 
 def _role_acts(text: str, asked: set[str]) -> list[tuple[int, int]]:

@@ -204,6 +204,15 @@ def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, di
 
 
 _RELATIVE = re.compile(alternation(list(section("relative_years"))))
+_CONDITION_ACT = re.compile(_alt("condition_acts"))
+
+
+def condition_words(question: str) -> list[str]:
+    """The condition a question puts on a figure ("要是扣掉退税的影响呢?" → ["扣掉"]): the sentence that answers it
+    must state that condition (or a lexicon paraphrase of it)."""
+    if not _CONDITION.match(_LEAD.sub("", question.strip())):
+        return []
+    return list(dict.fromkeys(_CONDITION_ACT.findall(question)))
 # The words that ask, not what is asked about: "提了哪几条产业链" is about 产业链.
 _ASKING = re.compile(alternation(words("intent", "list_words") + words("intent", "question_words")
                                  + words("compare", "list_asks")))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .answerability import needs_of
 from .compare import route as compare_route
-from .conversation import State, resolve_followup
+from .conversation import State, condition_words, resolve_followup
 from .indicators import metric_in
 from .intent import asks, asks_meeting, asks_page_info, is_compare_wording, kind_of, question_parts, years_in
 from .retrieval import check_query, resolve_scope
@@ -42,6 +42,7 @@ class Request:
     parts: list[str] = field(default_factory=list)  # a question that asks several things: each, to answer in turn
     previous: str = ""  # "还有呢?": the previous answer's text and the (doc, start, end) spans it quoted
     previous_spans: list = field(default_factory=list)
+    condition: list[str] = field(default_factory=list)  # "要是扣掉退税的影响呢?": the condition a sentence must state
 
     @property
     def in_parts(self) -> bool:
@@ -80,6 +81,7 @@ def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode
                   measure=needs.measure, page_info=asks_page_info(query), mode=mode, filters=dict(filters or {}),
                   state=resolved.state, parts=question_parts(question), previous=resolved.previous,
                   previous_spans=list(resolved.previous_spans))
+    req.condition = condition_words(question)
     compare_wording = is_compare_wording(query)
     if scope.unknown_zones and not resolved.docs:
         req.kind = "not_in_corpus"

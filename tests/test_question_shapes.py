@@ -30,7 +30,7 @@ REPORT = ("青禾经开区2022年工作总结\n"
           "一、营商环境“三项行动”成效明显\n"
           "企业开办实现“半日办结”，工业项目审批时限压缩至25个工作日以内，全年兑现惠企资金4800万元。\n"
           "二、主要指标\n"
-          "全年实现营业收入188亿元，增长9%。上半年实现税收收入3.6亿元，同比下降4.1%，主要受留抵退税政策影响。"
+          "全年实现营业收入188亿元，增长9%。受留抵退税政策影响，上半年实现税收收入3.6亿元，同比下降4.1%；"
           "扣除留抵退税因素后，同口径增长5.2%。\n"
           "三、2023年目标\n"
           "2023年，营业收入力争突破210亿元，增长12%以上。")
@@ -144,3 +144,10 @@ def test_more_continues_after_what_the_previous_answer_said(bot):
     more = bot.ask("还有呢？", typed)  # the app's history: the quotes themselves mark it
     assert more.kind == "answer" and more.lead
     assert not any(q.start < p.end and p.start < q.end for q in more.lead for p in first.quotes)
+
+
+def test_a_condition_followup_is_answered_by_the_sentence_that_states_the_condition(bot):
+    hist = [{"role": "user", "content": "青禾经开区上半年税收情况怎么样？"},
+            {"role": "assistant", "content": "上半年实现税收收入3.6亿元，同比下降4.1%。"}]
+    ans = bot.ask("要是扣掉退税的影响呢？", hist)
+    assert ans.kind == "answer" and "5.2%" in lead_text(ans)
