@@ -287,16 +287,24 @@ class Composer:
                 break
         return s, e
 
-    def compose_fact(self, hits: list[Hit]) -> Answer:
+    def compose_fact(self, hits: list[Hit], tables: bool = True) -> Answer:
         query = self.query
         terms = self.key_terms(query)
         want_number = "number" in asks(query)
         years = re.findall(r"(?:19|20)\d{2}", query)
         metric = metric_in(query, self.lexicon.metric_aliases())
         needs = needs_of(query, want_number)
-        if metric and want_number:
+        if metric and want_number and tables:
             tabled = self.compose_table_cell(hits, metric, needs)
             if tabled is not None:
+                # the text may state the figure too (and not always alike: "突破1200亿元" beside a table's 1220):
+                # the sentence that answers in prose is quoted after the table's row
+                prose = self.compose_fact([h for h in hits if h.meta.get("passage") not in _TABLE_PASSAGES],
+                                          tables=False)
+                if prose.kind == "answer":
+                    tabled.lead += [tabled.cite(q) for q in prose.lead
+                                    if not any(q.doc == x.doc and q.start < x.end and x.start < q.end
+                                               for x in tabled.quotes)]
                 return tabled
         sents = self.sentences(hits)
         condition = _term_groups(" ".join(getattr(self.resolved, "condition", [])),
@@ -514,6 +522,7 @@ _HELD = re.compile(r"\d{1,2}月\d{1,2}日[^。；]{0,40}?(" + "|".join(words("sp
 _DAY_ASK = re.compile("|".join(words("speakers", "day_asks")))
 
 
+_TABLE_PASSAGES = ("table_row", "table_header")
 _RETOLD = 0.2  # a sentence a fifth of whose character pairs the previous answer uses was retold by it (paraphrased)
 _MORE_SENTENCES = 3
 
