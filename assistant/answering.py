@@ -278,8 +278,13 @@ class Composer:
                 key = (has_metric, has_num, covered, -(e - s))
                 if best_key is None or key > best_key:
                     best_key, best = key, (s, e)
-        # A figure's change travels with it: "亩均税收达到28.6万元，较上年提高3.2万元" is one statement.
         s, e = best
+        # an enumeration is not cut in the middle ("抓好刺五加、五味子等道地药材的标准化种植和中药饮片、中成药生产"),
+        # unless a figure is asked: "营业收入358.26亿元、投资强度302万元/亩、…" is answered by its own item
+        for cs, ce in clauses:
+            if not want_number and cs >= e and text[e - 1:e] == "、":
+                e = ce
+        # A figure's change travels with it: "亩均税收达到28.6万元，较上年提高3.2万元" is one statement.
         for cs, ce in clauses:
             if cs == e or (cs > e and not squash(text[e:cs])):
                 if _CHANGE.match(normalize(text[cs:ce]).lstrip("，, ")) and _NUM.search(text, cs, ce):
@@ -325,7 +330,9 @@ class Composer:
                     s.score -= 0.3  # a part's figure ("主导产业实现营业收入…"), not the zone's
                 elif want_number and not states_value(body, forms):
                     s.score -= 0.5  # the indicator is named, but no figure of it is given
-        sents.sort(key=lambda s: -s.score)
+        # equal scores: the sentence that says the question's words together ("北药这条链": "北药产业链") first
+        own = [t for t in tokenize(query) if t in terms]
+        sents.sort(key=lambda s: (-round(s.score, 6), -_proximity(normalize(self.text(s.doc)[s.start:s.end]), own)))
         if not sents:
             return self.not_found(query, "没有检索到相关段落", hits)
         # Answerability: the best sentence that the question's year, result-or-target and quantity do not
@@ -572,6 +579,23 @@ def _opened(text: str, start: int, end: int) -> tuple[int, int] | None:
     if not spans or heading_level(text[spans[0][0]:spans[0][1]]) is not None:
         return None
     return spans[0]
+
+
+def _proximity(body: str, own: list[str]) -> int:
+    """How many pairs of the question's terms, one or two apart in the question, the text says close together (the
+    second within three characters after the first)."""
+    n = 0
+    for i, a in enumerate(own):
+        for b in own[i + 1:i + 3]:
+            if a in b or b in a:
+                continue
+            pos = body.find(a)
+            while pos >= 0:
+                if body.find(b, pos + len(a), pos + len(a) + 3 + len(b)) >= 0:
+                    n += 1
+                    break
+                pos = body.find(a, pos + 1)
+    return n
 
 
 def _names_in_sentence(text: str, start: int, end: int, forms: list[str], query: str) -> bool:

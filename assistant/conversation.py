@@ -205,6 +205,8 @@ def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, di
 
 _RELATIVE = re.compile(alternation(list(section("relative_years"))))
 _CONDITION_ACT = re.compile(_alt("condition_acts"))
+_SPEAKING = re.compile(_alt("speaking"))
+_TOPIC_TAGS = ("n", "vn", "a", "l", "j", "eng")  # jieba's parts of speech that name what a question is about
 
 
 def condition_words(question: str) -> list[str]:
@@ -226,11 +228,20 @@ def _topic(question: str, docs_meta: dict[str, dict]) -> str:
     metric = metric_in(question)
     if metric:
         return metric
+    from jieba import posseg
+
+    from .text import jieba_module
+
     core = _strip(question)
     for mention in _scope(question, docs_meta).mentions:
         core = core.replace(mention, "")
-    core = re.sub(r"(?:19|20)\d{2}年?", "", core)
-    return _ASKING.sub(" ", _QWORDS.sub(" ", core)).strip(" ,，的")
+    core = re.sub(r"(?:19|20)\d{2}年?", "", _SPEAKING.sub("", core))
+    core = re.sub(r"\s+", " ", _ASKING.sub(" ", _QWORDS.sub(" ", core))).strip(" ,，的")
+    # what it is about are its nouns ("明年要打造哪几条产业链" → 产业链, "在营商环境上搞了哪些行动" → 营商环境 行动), not its
+    # verbs, times and function words
+    jieba_module()
+    nouns = [w for w, f in posseg.cut(core) if f.startswith(_TOPIC_TAGS) and w.strip()]
+    return " ".join(dict.fromkeys(nouns)) or core
 
 
 def _facet_of(question: str, core: str, previous: str, docs_meta: dict[str, dict]) -> str | None:

@@ -22,7 +22,9 @@ REVIEW = ("石门经开区2023年经济运行综述\n发布时间：2024-01-18\n
           "2023年，石门经开区经济运行稳中有进。\n"
           "全年实现规上工业总产值265.3亿元，同比增长9.6%。\n"
           "从全年看，预计一般公共预算收入完成8.2亿元，增长6%左右；固定资产投资完成41亿元，增长15%左右。\n"
-          "税收收入7.1亿元，税收占一般公共预算收入的比重为86.6%。")
+          "税收收入7.1亿元，税收占一般公共预算收入的比重为86.6%。\n"
+          "明年要集中力量打造康养、文旅、数字三条产业链。全面推行链长制，由书记担任数字产业链链长，其他班子成员分别担任"
+          "康养、文旅产业链链长。康养产业链要抓好温泉疗养、森林康养等项目的招引和康复器械、养老服务的配套。")
 REPORT = ("青禾经开区2022年工作总结\n"
           "发展的有利条件很多。从外部看，省里把我区列为重点培育的开发区，给予用地指标倾斜。"
           "从内部看，北站枢纽建成通车，打通了对外的大通道。我们实施老旧厂房改造，腾出了发展空间。"
@@ -151,3 +153,11 @@ def test_a_condition_followup_is_answered_by_the_sentence_that_states_the_condit
             {"role": "assistant", "content": "上半年实现税收收入3.6亿元，同比下降4.1%。"}]
     ans = bot.ask("要是扣掉退税的影响呢？", hist)
     assert ans.kind == "answer" and "5.2%" in lead_text(ans)
+
+
+def test_a_followup_quotes_the_sentence_that_says_its_words_together_and_whole(bot):
+    hist = [{"role": "user", "content": "石门经开区明年要打造哪几条产业链？"},
+            {"role": "assistant", "content": "康养、文旅、数字三条产业链。"}]
+    ans = bot.ask("那康养这条链具体打算怎么做？", hist)
+    said = lead_text(ans)
+    assert "温泉疗养" in said and "养老服务" in said  # the enumeration is not cut at its first "、"
