@@ -55,7 +55,8 @@ class Request:
             return False
         # several quantities of one thing in one year are one fact; a year asked by one part only is not
         # ("GDP占全市多大比重?2020年大概多少亿?": the share is 2019's, the amount 2020's)
-        return not all(s == "number" for s in sorts) or len({tuple(years_in(p)) for p in self.parts}) > 1
+        first = set(years_in(self.parts[0]))
+        return not all(s == "number" for s in sorts) or any(set(years_in(p)) - first for p in self.parts[1:])
 
 
 def _sort_of(part: str) -> str:
