@@ -118,7 +118,7 @@ def cmd_vectors(args) -> int:
             print("another filler is at work (assistant vectors shows its progress)")
             return 0
         print(f"vectors filled: {moved} passages")
-    state = bot.store.vector_progress(max_age=0)
+    state = bot.store.vector_progress(max_age=0, exact=True)
     if args.json:
         _print_json(state)
         return 0
@@ -136,7 +136,7 @@ def cmd_vectors(args) -> int:
 def cmd_docs(args) -> int:
     bot = _assistant()
     docs = bot.documents()
-    waiting = bot.store.vector_progress(max_age=0)["documents"] if any(
+    waiting = bot.store.vector_progress(max_age=0, exact=True)["documents"] if any(
         m.get("vectors") == "pending" for m in docs.values()) else {}
     if args.json:
         _print_json([{"doc": n, **m, "vectors_pending": waiting.get(n, 0)} for n, m in sorted(docs.items())])

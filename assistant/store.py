@@ -77,6 +77,8 @@ _UPSERT_BATCH = 1000  # passages per Chroma write call, and how many an ingest g
 _DOCS_PER_COMMIT = 50  # documents per registry write (each record carries its document's text)
 _FILL_BATCH = 64  # passages a filler embeds and moves per write
 _INDEX_EVERY = 20.0  # seconds: during a long ingest, the keyword index takes in what was committed this often
+_PAGE = 5000  # records per Chroma get when reading many
+_EXACT_UP_TO = 5000  # vector_progress counts per document up to this many waiting passages (unless asked)
 _PLACEHOLDER = [1.0]  # the vector of a passage in `__pending` (that collection is never searched by vector)
 
 
@@ -423,6 +425,29 @@ class Store:
                         "请确认 `chroma run` 正在运行；服务恢复后重试即可，已存入的文档不受影响。") from exc
                 raise StoreError(f"{what}失败：{_cause(exc)}。") from exc
 
+    def _get_all(self, what: str, col, include: list[str], where: dict | None = None) -> dict:
+        """col.get of every matching record, page by page: one get of more than ~32k records fails in Chroma's
+        local engine ("too many SQL variables")."""
+        out: dict = {"ids": [], "documents": [], "metadatas": []}
+        offset = 0
+        while True:
+            got = self._chroma(what, col.get, where=where, include=include, limit=_PAGE, offset=offset)
+            out["ids"] += got["ids"]
+            for key in ("documents", "metadatas"):
+                if key in include:
+                    out[key] += got[key] or []
+            if len(got["ids"]) < _PAGE:
+                return out
+            offset += _PAGE
+
+    @staticmethod
+    def _where_hashes(hashes: list[str]) -> dict | None:
+        """A filter on these document hashes, or None (read all and filter here) when they are many: a `$in`
+        over thousands of values costs Chroma more than the records it spares."""
+        if len(hashes) > 200:
+            return None
+        return {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
+
     def _connect(self):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
@@ -487,7 +512,7 @@ class Store:
         zone aliases, `user_aliases` (derived, never written back)."""
         with self._lock:
             if self._registry is None or time.monotonic() - self._registry_at > max_age:
-                got = self._chroma("读取文档列表", self._docs.get, include=["metadatas"])
+                got = self._get_all("读取文档列表", self._docs, ["metadatas"])
                 self._registry = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
                 self._registry_at = time.monotonic()
             registry = self._registry
@@ -704,10 +729,10 @@ class Store:
         if not hashes:
             return [], [], []
         registered = {(n, m.get("doc_hash")) for n, m in docs.items()}
-        where = {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
+        where = self._where_hashes(hashes)
         rows: dict[str, tuple] = {}
         for col in (self._unembedded, self._passages):  # a passage in both (a killed move): one row
-            got = self._chroma("读取段落", col.get, where=where, include=["documents", "metadatas"])
+            got = self._get_all("读取段落", col, ["documents", "metadatas"], where)
             for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 if (meta.get("doc"), meta.get("doc_hash")) in registered:
                     rows[pid] = (pid, text, meta)
@@ -1090,10 +1115,9 @@ class Store:
                 hashes = sorted({m["doc_hash"] for m in docs.values() if m.get("doc_hash")})
                 if not hashes:
                     break
-                where = {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
+                where = self._where_hashes(hashes)
                 if total is None:
-                    total = self._chroma("读取待嵌入段落", self._unembedded.get, where=where, include=[])["ids"]
-                    total = len(total)
+                    total = self.vector_progress(max_age=0)["pending"]  # for the progress bar: may be approximate
                 got = self._chroma("读取待嵌入段落", self._unembedded.get, where=where,
                                    limit=2 * _FILL_BATCH + len(skip), include=["documents", "metadatas"])
                 rows = []
@@ -1210,28 +1234,33 @@ class Store:
                     self._filler = None if threading.current_thread() is self._filler else self._filler
                     return
 
-    def vector_progress(self, max_age: float = 2.0) -> dict:
+    def vector_progress(self, max_age: float = 2.0, exact: bool = False) -> dict:
         """How far the vectors are: {"pending": passages of registered documents still without a vector,
         "passages": passages of all registered documents, "documents": {name: its pending passages} (only
         documents with some), "filling": whether a filler runs (this process or another), "error": why this
-        process's filler stopped, if it failed}. Cached for `max_age` seconds (the app polls it)."""
+        process's filler stopped, if it failed, "exact": whether the counts are exact}. Cached for `max_age`
+        seconds (the app polls it). With more than _EXACT_UP_TO passages waiting and not `exact`, "pending" is
+        the size of `__pending` (it may include passages of killed ingests until doctor sweeps them) and
+        "documents" is empty: counting per document reads every waiting passage (~1 s per 25k)."""
         cached = self._progress_cache
-        if cached is not None and time.monotonic() - cached[0] <= max_age:
+        if cached is not None and time.monotonic() - cached[0] <= max_age and (cached[1]["exact"] or not exact):
             return dict(cached[1])
         docs = self.documents(max_age=min(max_age, 1.0))
         per_doc: dict[str, int] = {}
         waiting = {m.get("doc_hash"): n for n, m in docs.items() if m.get("vectors") == "pending"}
-        if self._unembedded_count() and waiting:
-            hashes = sorted(h for h in waiting if h)
-            where = {"doc_hash": {"$in": hashes}} if len(hashes) > 1 else {"doc_hash": hashes[0]}
-            got = self._chroma("读取待嵌入段落", self._unembedded.get, where=where, include=["metadatas"])
+        size = self._unembedded_count()
+        counted = exact or size <= _EXACT_UP_TO
+        if size and waiting and counted:
+            got = self._get_all("读取待嵌入段落", self._unembedded, ["metadatas"],
+                                self._where_hashes(sorted(h for h in waiting if h)))
             registered = {(n, m.get("doc_hash")) for n, m in docs.items()}
             for m in got["metadatas"]:
                 key = ((m or {}).get("doc"), (m or {}).get("doc_hash"))
                 if key in registered:
                     per_doc[key[0]] = per_doc.get(key[0], 0) + 1
-        out = {"pending": sum(per_doc.values()), "passages": sum(int(m.get("n_passages", 0)) for m in docs.values()),
-               "documents": per_doc, "filling": self.filling(), "error": self._fill_error}
+        out = {"pending": sum(per_doc.values()) if counted else size,
+               "passages": sum(int(m.get("n_passages", 0)) for m in docs.values()),
+               "documents": per_doc, "filling": self.filling(), "error": self._fill_error, "exact": counted}
         self._progress_cache = (time.monotonic(), out)
         return dict(out)
 
@@ -1314,7 +1343,7 @@ class Store:
         findings: list[str] = []
         grace = (5.0 if self.server_mode else 0.0) if grace is None else grace
         with self._write_guard():
-            sides = {col.name: (col, self._chroma("读取段落", col.get, include=["metadatas"]))
+            sides = {col.name: (col, self._get_all("读取段落", col, ["metadatas"]))
                      for col in (self._passages, self._unembedded)}
             docs = self.documents(max_age=0)
             active = {(n, m.get("doc_hash")) for n, m in docs.items()}
@@ -1385,7 +1414,7 @@ class Store:
         """Passages that wait for vectors with no filler at work: filled (repair) or reported."""
         if self.filling():
             return []
-        state = self.vector_progress(max_age=0)
+        state = self.vector_progress(max_age=0, exact=True)
         stale = [n for n, m in self.documents(max_age=0).items()
                  if m.get("vectors") == "pending" and n not in state["documents"]]
         if not state["pending"] and not stale:
@@ -1398,7 +1427,7 @@ class Store:
         moved = self.fill_vectors(progress)
         if moved == -1:  # a filler started meanwhile: it takes them
             return []
-        left = self.vector_progress(max_age=0)
+        left = self.vector_progress(max_age=0, exact=True)
         if left["pending"]:
             return [what, f"{left['pending']} passages still without vectors; run `assistant doctor` again"]
         return [what, f"vectors filled ({moved} passages)"]

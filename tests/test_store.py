@@ -448,3 +448,20 @@ def test_same_name_twice_in_one_batch_is_not_a_silent_replace(store, tmp_path):
         assert second.reason
     else:
         assert len(store.documents()) == 2
+
+
+def test_large_reads_are_paged(store, src, monkeypatch):
+    """Chroma's local engine fails on one get of more than ~32k records ("too many SQL variables"): every read
+    of many records goes page by page. With pages of 7 records, the results are those of one read."""
+    import assistant.store as store_module
+
+    store.ingest(sorted(src.iterdir()))
+    ids, texts, metas = store.active_passages()
+    whole = store._passages.get(include=["metadatas"])
+    monkeypatch.setattr(store_module, "_PAGE", 7)
+    store._invalidate()
+    assert store.active_passages() == (ids, texts, metas)
+    paged = store._get_all("读取段落", store._passages, ["metadatas"])
+    assert sorted(paged["ids"]) == sorted(whole["ids"]) and len(paged["ids"]) == len(set(paged["ids"]))
+    assert set(store.documents(max_age=0)) == {D003, D004}
+    assert store.doctor(repair=False) == []
