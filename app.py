@@ -144,6 +144,7 @@ def get_assistant(key: str, _settings: Settings) -> Assistant:
             bot.store.embeddings.embed_query("园区")
             if bot.documents():
                 bot.search("园区 营业收入", k=1)
+            bot.start_filling()  # vectors a killed process left unfinished (keyword-first ingest)
         except Exception:
             pass
 
@@ -204,7 +205,8 @@ def ingest_uploads(bot: Assistant, files: list[tuple[str, bytes]], progress=None
                 continue
             path.write_bytes(data)
             paths.append(path)
-        report = bot.ingest(paths, progress=progress) if paths else IngestReport()
+        # keyword first: answerable by keyword at once, the vectors filled behind it (shown in the sidebar)
+        report = bot.ingest(paths, progress=progress, wait=False) if paths else IngestReport()
     report.results += [FileResult(n, "failed", reason="同一批上传中有同名文件，已跳过") for n in skipped]
     return report
 
@@ -1056,6 +1058,15 @@ with st.sidebar:
     n_off = sum(1 for m in docs.values() if not enabled(m))
     st.caption(f"{len(docs)} 篇文档 · {n_passages} 个段落" + (f" · {n_off} 篇已停用" if n_off else "")
                + ("　点选一行阅读全文" if docs else ""))
+    if any(m.get("vectors") == "pending" for m in docs.values()):
+        try:
+            vp = bot.vector_progress()
+        except AssistantError:
+            vp = {}
+        if vp.get("pending"):
+            done = max(0, vp.get("passages", 0) - vp["pending"])
+            st.progress(done / vp["passages"] if vp.get("passages") else 0.0,
+                        text=f"向量补全中：还有 {vp['pending']} 个段落（新文档已可按关键词检索）")
     rows = [{"园区": m.get("zone", ""), "标题": m.get("title", "") or n, "讲话人": m.get("speaker", ""),
              "日期": when(m), "段落": int(m.get("n_passages", 0) or 0), "启用": enabled(m)}
             for n, m in sorted(docs.items())]
