@@ -258,7 +258,7 @@ def _facet_of(question: str, core: str, previous: str, docs_meta: dict[str, dict
     pointer = _POINTER.search(core) or _DEICTIC.search(core)
     bare = _FACET.sub("", re.sub(r"(?:19|20)\d{2}年?", "", core)).strip(" ,，?？的")
     if not (pointer or _CONDITION.match(_LEAD.sub("", asked)) or len(bare) <= 1):
-        return None  # a question with words of its own is about them ("那招商引资呢?", "那投产的目标呢?")
+        return None  # a question with words of its own is about them ("那招商引资呢?": a two-character word is a topic)
     topic = _topic(previous, docs_meta)
     if not topic:
         return None
