@@ -290,7 +290,8 @@ def test_app_uploads_are_written_under_a_safe_name_in_a_private_directory(tmp_pa
     written: list[Path] = []
 
     class Bot:
-        def ingest(self, paths, progress=None):
+        def ingest(self, paths, progress=None, wait=True):  # the app uploads keyword-first (wait=False)
+            assert wait is False
             for p in paths:
                 written.append(Path(p))
                 assert Path(p).resolve().parent == Path(p).parent.resolve()
