@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from .lexicon import alternation, pattern, section, words
-from .text import fold, normalize
+from .text import fold, normalize, sentence_opening
 
 
 def _rx(key: str) -> re.Pattern:
@@ -186,8 +186,7 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
                 ctx.year, ctx.year_from = int(meta["year"]) + max(rel)[0], "relative"
     clause = normalize(fold(_clause_around(text[start:end], (focus or start) - start))) if focus else sent
     # the whole sentence before the figure, across "；" ("预计规上工业总产值完成185亿元…；固定资产投资完成57亿元")
-    opened = max(para_start, max((text.rfind(c, para_start, start) + 1 for c in "。！？!?"), default=para_start))
-    before = normalize(fold(text[opened:focus])) if focus else ""
+    before = normalize(fold(text[sentence_opening(text, start):focus])) if focus else ""
     if _TARGET_M.search(clause):
         ctx.plan, ctx.plan_from = True, "clause"
     elif _RESULT_M.search(clause) and _FORECAST.search(before):

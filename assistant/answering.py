@@ -22,7 +22,7 @@ from .intent import asks, asks_meeting, asks_page_info, kind_of
 from .lexicon import words
 from .retrieval import Hit
 from .tables import find_cell
-from .text import SYNONYMS, normalize, query_terms, squash, tokenize
+from .text import SYNONYMS, normalize, query_terms, sentence_opening, squash, tokenize
 
 # The share of the question's focus (its terms, weighted by length; a figure when one is asked) that the best
 # sentence must hold. Calibrated on dev.jsonl + dev2.jsonl (every threshold from 0.38 to 0.49 declines all their
@@ -603,7 +603,7 @@ def _names_in_sentence(text: str, start: int, end: int, forms: list[str], query:
     ("…实现税收收入8.74亿元；扣除留抵退税因素后，同口径增长6.5%": the second clause's subject is the first's)."""
     if names_indicator(normalize(text[start:end]), forms, query):
         return True
-    opened = max(text.rfind(c, 0, start) + 1 for c in "。！？!?\n")
+    opened = sentence_opening(text, start)
     return bool(text[opened:start].strip()) and names_indicator(normalize(text[opened:start]), forms, query)
 
 

@@ -247,3 +247,8 @@ def table_at(text: str, pos: int) -> TableBlock | None:
             return block
     return None
 
+
+def sentence_opening(text: str, pos: int) -> int:
+    """Where the full sentence holding text[pos] opens: after the last 。！？ or line break before it (a clause after
+    "；" belongs to the sentence it continues)."""
+    return max(text.rfind(c, 0, pos) + 1 for c in "。！？!?\n")
