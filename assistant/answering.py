@@ -493,6 +493,10 @@ class Composer:
         hits = self.retrieve(k=5, query=item)
         if not hits:
             return self.not_found(self.query, f"没有找到「{item}」的原文", [])
+        if self.resolved.counted:
+            ans = self.compose_counted_item(hits)
+            if ans is not None:
+                return ans
         h = hits[0]
         text = self.text(h.doc)
         # the whole paragraph holding the best passage, cut to a readable length at sentence ends
@@ -508,6 +512,30 @@ class Composer:
         ans = Answer("answer", query=self.query, title=f"关于「{item}」，原文是这样说的")
         ans.lead = [ans.cite(self.quote(h.doc, s, e, h.section)) for s, e in chosen]
         return ans
+
+    def compose_counted_item(self, hits: list[Hit]) -> Answer | None:
+        """"第三项工作具体怎么说的?" after an answer that announced "四项工作": the n-th item of the enumeration that
+        named count leads, in the document of the best passage near it; None when no such enumeration is found."""
+        from .lists import enumerations
+
+        n, counted = self.resolved.ordinal, normalize(self.resolved.counted)
+        for h in hits:
+            text = self.text(h.doc)
+            named = [e for e in enumerations(text) if e.name and len(e.items) >= n
+                     and (normalize(e.name) == counted or normalize(e.name).endswith(counted))]
+            if not named:
+                continue
+            en = min(named, key=lambda e: abs(e.start - h.start))
+            start = en.items[n - 1][0]
+            stop = en.items[n][0] if n < len(en.items) else text.find("\n", start)
+            stop = len(text) if stop < 0 else stop
+            spans = [(s, e) for s, e in split_sentences(text[start:stop], start) if text[s:e].strip()][:4]
+            if not spans:
+                continue
+            ans = Answer("answer", query=self.query, title=f"「{self.resolved.counted}」的第{n}项，原文是这样说的")
+            ans.lead = [ans.cite(self.quote(h.doc, s, e, h.section)) for s, e in spans]
+            return ans
+        return None
 
     def not_found(self, query: str, reason: str, hits: list[Hit], nearest: list[Quote] | None = None,
                   masked: bool = False, note: str = "") -> Answer:

@@ -27,6 +27,7 @@ def _alt(key: str) -> str:
 _LEAD = re.compile(f"^({_alt('lead')})")
 _TAIL = re.compile(f"({_alt('tail')})[?？。!！\\s]*$")
 _ORDINAL = re.compile(f"第([一二三四五六七八九十\\d]+)({_alt('item_units')})")
+_NOUN_END = re.compile(_alt("item_noun_ends"))
 _QWORDS = re.compile(f"({_alt('question_words')})")
 # "这块", "这方面": the previous question's topic; "还有呢": more of the previous answer (lexicon: followups)
 _DEICTIC = re.compile(_alt("topic_references"))
@@ -64,6 +65,8 @@ class Resolved:
     state: State = field(default_factory=State)
     previous: str = ""  # "还有呢?": the previous answer's text ...
     previous_spans: list = field(default_factory=list)  # ... and the (doc, start, end) it quoted, when typed
+    ordinal: int = 0  # item references: the item's number …
+    counted: str = ""  # … and the named count it belongs to when the follow-up names it ("第三项工作" → "四项工作")
 
 
 def list_items(answer_text: str) -> list[str]:
@@ -107,6 +110,27 @@ def _ordinal(question: str) -> int | None:
     return int(raw) if raw.isdigit() else cn_to_int(raw)
 
 
+def _counted(question: str, last_answer: str) -> tuple[int, str, str] | None:
+    """An ordinal with a noun ("第三项工作具体怎么说的?") that a named count of the previous answer announces
+    ("…重点抓好四项工作。"): (n, the named count, the previous answer's sentence that holds it). The follow-up
+    then asks for the n-th of those, not the n-th item the previous answer listed."""
+    m = _ORDINAL.search(question)
+    if not m or not last_answer:
+        return None
+    n = _ordinal(question)
+    noun = _NOUN_END.split(question[m.end():], 1)[0]
+    noun = re.match(r"[\u4e00-\u9fff]{0,4}", noun).group(0)
+    if not n or not noun:
+        return None
+    for c in re.finditer(f"([一二三四五六七八九十两\\d]+)({re.escape(m.group(2))}){re.escape(noun)}", last_answer):
+        count = int(c.group(1)) if c.group(1).isdigit() else cn_to_int(c.group(1).replace("两", "二"))
+        if count and count >= n:
+            start = max(last_answer.rfind(p, 0, c.start()) for p in "。；;！？\n") + 1
+            ends = [i for i in (last_answer.find(p, c.end()) for p in "。；;！？\n") if i >= 0]
+            return n, c.group(0), last_answer[start:min(ends) if ends else len(last_answer)].strip()
+    return None
+
+
 def _scope(question: str, docs_meta: dict[str, dict]):
     from .retrieval import resolve_scope
 
@@ -148,6 +172,12 @@ def _step(question: str, state: State, last_answer: str, docs_meta: dict[str, di
     new = State(zones=list(scope.zones), docs=list(scope.docs), question=question, years=years,
                 compare=len(scope.docs) > 1 or is_compare_wording(question))
     n = _ordinal(question)
+    counted = _counted(question, last_answer) if not scope.docs else None
+    if counted:
+        new.zones, new.docs, new.years = state.zones, state.docs, state.years
+        new.question = _in_zone(f"{counted[2]} {question}", state.zones)
+        return Resolved(new.question, new.docs, new.zones, "item", counted[2], new, ordinal=counted[0],
+                        counted=counted[1])
     if n and state.last_list and not scope.docs and n <= len(state.last_list):
         item = state.last_list[n - 1]
         new.zones, new.docs, new.years = state.zones, state.docs, state.years

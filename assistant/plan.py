@@ -31,6 +31,8 @@ class Request:
     unknown_zones: list[str] = field(default_factory=list)  # named, but no document is about them or names them
     rule: str = "none"  # how a follow-up was resolved (metric, zone, year, item, more, inherit, none)
     item: str = ""  # for an item reference ("第二条具体是什么?"): the item's text
+    ordinal: int = 0  # … its number, and the named count it belongs to ("第三项工作" after "…四项工作" → "四项工作")
+    counted: str = ""
     indicator: str | None = None  # the indicator asked for (lexicon name)
     years: list[int] = field(default_factory=list)
     wants: str | None = None  # "result" | "target" | None
@@ -78,7 +80,7 @@ def plan(question: str, history: list[dict], docs_meta: dict[str, dict], *, mode
     needs = needs_of(query, want_number)
     req = Request(question=question, query=query, kind=kind_of(query), docs=list(resolved.docs),
                   zones=list(resolved.zones), unknown_zones=list(scope.unknown_zones), rule=resolved.rule,
-                  item=resolved.item, indicator=metric_in(query, aliases), years=needs.years, wants=needs.wants,
+                  item=resolved.item, ordinal=resolved.ordinal, counted=resolved.counted, indicator=metric_in(query, aliases), years=needs.years, wants=needs.wants,
                   measure=needs.measure, page_info=asks_page_info(query), mode=mode, filters=dict(filters or {}),
                   state=resolved.state, parts=question_parts(question), previous=resolved.previous,
                   previous_spans=list(resolved.previous_spans))

@@ -37,12 +37,20 @@ REPORT = ("青禾经开区2022年工作总结\n"
           "三、2023年目标\n"
           "2023年，营业收入力争突破210亿元，增长12%以上。")
 
+SPEECH = ("在澄湖高新区2023年经济工作会议上的讲话\n同志们：\n"
+          "今年全区经济工作的主要预期目标是：技工贸总收入力争达到150亿元，增长12%；规上工业增加值增长9%；"
+          "实际利用外资1.2亿美元。围绕这些目标，着力抓好三项工作。\n"
+          "一要抓招商引资。组建光电、医药两个招商小分队，全年签约亿元以上项目20个。\n"
+          "二要抓园区配套。建成人才公寓600套，开通园区公交线路2条。\n"
+          "三要抓企业培育。实施科技型中小企业“苗圃”计划，全年新增科技型中小企业60家，规上企业研发机构覆盖率达到45%。\n")
+
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, shared_cache):
     return library_with(tmp_path_factory, shared_cache, {
         "梧桐高新区2024年工作会议报道.txt": NEWS, "石门经开区2023年经济运行综述.txt": REVIEW,
-        "青禾经开区2022年工作总结.txt": REPORT}, "shapes")
+        "青禾经开区2022年工作总结.txt": REPORT,
+        "澄湖高新区2023年经济工作会议讲话.txt": SPEECH}, "shapes")
 
 
 def lead_text(ans) -> str:
@@ -161,3 +169,20 @@ def test_a_followup_quotes_the_sentence_that_says_its_words_together_and_whole(b
     ans = bot.ask("那康养这条链具体打算怎么做？", hist)
     said = lead_text(ans)
     assert "温泉疗养" in said and "养老服务" in said  # the enumeration is not cut at its first "、"
+
+
+def test_an_ordinal_with_a_noun_counts_in_the_named_count_the_previous_answer_announced(bot):
+    """"第三项工作" after an answer that listed targets and announced "三项工作": the third of those works, not the
+    third target the answer listed."""
+    hist = [{"role": "user", "content": "澄湖高新区今年经济工作的主要目标是什么？"},
+            {"role": "assistant", "content": "技工贸总收入力争达到150亿元，增长12%；规上工业增加值增长9%；"
+                                             "实际利用外资1.2亿美元。围绕这些目标，着力抓好三项工作。"}]
+    r = resolve_followup("第三项工作具体怎么说的？", hist, bot.store.enabled_documents())
+    assert r.rule == "item" and r.ordinal == 3 and r.counted == "三项工作"
+    ans = bot.ask("第三项工作具体怎么说的？", hist)
+    said = lead_text(ans)
+    assert "60家" in said and "45%" in said and "1.2亿美元" not in said
+    assert all(q.doc == "澄湖高新区2023年经济工作会议讲话.txt" and q.text.strip() for q in ans.lead)
+    # without a noun the ordinal still counts the items the previous answer listed
+    plain = resolve_followup("第三点具体是怎么说的？", hist, bot.store.enabled_documents())
+    assert plain.counted == "" and "实际利用外资" in plain.item
