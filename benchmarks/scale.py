@@ -114,8 +114,13 @@ def probe(home: Path, dev: Path, overrides: dict) -> dict:
 
 
 def measure(n: int, corpus: Path, dev: Path, rounds: int, chroma_url: str = "", profile: Path | None = None,
-            collection: str = "") -> dict:
-    """One size, in this process: ingest, warm search/ask latency, memory, dev retrieval."""
+            collection: str = "", home: Path | None = None) -> dict:
+    """One size, in this process: ingest, warm search/ask latency, memory, dev retrieval. `home`: the
+    ASSISTANT_HOME to use and keep (its keyword index directory is then shared by the processes of
+    benchmarks/load.py); by default a temporary one, removed at the end."""
+    if home is not None:
+        Path(home).mkdir(parents=True, exist_ok=True)
+        return _measure(Path(home), n, corpus, dev, rounds, chroma_url, profile, collection)
     home = Path(tempfile.mkdtemp(prefix=f"zone-scale-{n}-"))
     try:
         return _measure(home, n, corpus, dev, rounds, chroma_url, profile, collection)
