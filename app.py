@@ -820,17 +820,21 @@ def hit_test_tab(bot: Assistant, docs: dict, zones: list[str], years: list[int])
     if not result.hits:
         st.info("没有检索到段落。")
         return
-    spans = [span_of(h, f"#{h.rank}") for h in result.hits]
+    shown = [h for h in result.hits if h.end > h.start]  # the reader walks the passages that are spans of the text
+    spans = [span_of(h, f"#{h.rank}") for h in shown]
     for i, hit in enumerate(result.hits):
         with st.container(border=True, key=f"hit_card_{i}"):
             section = md(hit.section) if hit.section else "（开头）"
+            # the page's header line (发布时间 / 来源) is kept out of the text: it has no place to show in the reader
+            where = f"第{hit.start}–{hit.end}字" if hit.end > hit.start else "正文之外"
             st.markdown(f"**#{hit.rank}** **《{md(hit.title or hit.doc)}》** :gray[{md(hit.zone) or '未知园区'} · "
-                        f"{section} ｜ {md(hit.doc)} 第{hit.start}–{hit.end}字]")
+                        f"{section} ｜ {md(hit.doc)} {where}]")
             st.markdown(f":blue-badge[关键词 {score(hit.keyword)}] :violet-badge[向量 {score(hit.vector)}] "
                         f":green-badge[融合 {score(hit.fused)}]")
             st.markdown(f"> {md(hit.text)}")
-            st.button("在原文中查看", key=f"hit_read_{i}", icon=":material/menu_book:", type="tertiary",
-                      on_click=open_reader, args=(spans, i))
+            if hit.end > hit.start:
+                st.button("在原文中查看", key=f"hit_read_{i}", icon=":material/menu_book:", type="tertiary",
+                          on_click=open_reader, args=(spans, shown.index(hit)))
 
 
 # ------------------------------------------------------------------------------------------ 文档管理

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .answer import Answer, MetaFact, Note, Quote
 from .answerability import (conflicts, context_of, has_measure, list_announcement, masked_measure, needs_of,
                             part_figure, target_word)
-from .chunking import heading_level, sections, split_sentences
+from .chunking import PAGE_INFO, heading_level, sections, split_sentences
 from .indicators import (ANY_NUM as _ANY_NUM, MASKED as _MASKED, NUM as _NUM, metric_forms, metric_in, names_indicator,
                          states_value)
 from .intent import asks, asks_meeting, asks_page_info, kind_of
@@ -98,7 +98,8 @@ class Composer:
         query = query or self.query
         chosen, scope = retriever.select_docs(query, self.filters.get("zone"), self.filters.get("doc"),
                                               self.filters.get("year"), docs or self.resolved.docs or None)
-        hits = retriever.rank(query, chosen, k, scope=scope)
+        # the page's header line is no span of the text: its fields are answered from the metadata (MetaFact)
+        hits = [h for h in retriever.rank(query, chosen, k, scope=scope) if h.meta.get("passage") != PAGE_INFO]
         for h in hits:
             self.versions.setdefault(h.doc, h.meta.get("doc_hash", ""))
         return hits

@@ -54,6 +54,10 @@ def heading_text(line: str) -> str:
     return head if len(head) <= 60 else head[:60] + "…"
 
 
+PAGE_INFO = "page_info"
+PAGE_INFO_SECTION = "网页信息栏"
+
+
 @dataclass
 class Passage:
     text: str
@@ -61,7 +65,7 @@ class Passage:
     end: int
     section: str  # "一、… › (三)…"
     index: int = 0
-    kind: str = "text"  # text | table_header | table_row
+    kind: str = "text"  # text | table_header | table_row | page_info (the page's header line, not in the text)
     table_header: str = ""  # a table passage: its table's header row (tab-separated cells) ...
     table_caption: str = ""  # ... and caption ("表1 2024年主要经济指标目标"), "" when it has none
     header_start: int = 0  # the header row's offsets in the clean text
@@ -73,8 +77,16 @@ class Passage:
         metadata has its document's kind, 工作要点 …)"""
         if self.kind == "text":
             return {}
+        if self.kind == PAGE_INFO:
+            return {"passage": PAGE_INFO}
         return {"passage": self.kind, "table_header": self.table_header, "table_caption": self.table_caption,
                 "table_header_start": self.header_start, "table_header_end": self.header_end}
+
+
+def page_info_passage(page_info: str, index: int) -> Passage:
+    """The page's header lines (发布时间 / 来源 / 作者), which loading removes from the text and keeps in the metadata:
+    a passage of their own, at no offset of the text, searched for questions about the page."""
+    return Passage(page_info, 0, 0, PAGE_INFO_SECTION, index=index, kind=PAGE_INFO)
 
 
 def search_text(text: str, meta: dict) -> str:

@@ -238,7 +238,8 @@ _SITE = "|".join(words("chrome", "site_words"))
 def _page_title(line: str) -> bool:
     """An HTML <title> line: the headline, then the column and the site's name after "_", "|" or "-"."""
     return bool(re.search(r"(_|｜|\||\s-\s)", line) or re.search(f"[-–—]\\s*[^-–—]*({_SITE})$", line)) \
-        and len(line) <= 120 and not re.search(r"[。！？]$", line) and len(re.findall(f"[{CJK}]", line)) >= 6
+        and len(line) <= 120 and not re.search(r"[。！？]$", line) and len(re.findall(f"[{CJK}]", line)) >= 6 \
+        and not _DATE_SOURCE.match(line)  # "2024-05-06 09:12 来源：园区融媒体中心" is the page's date line
 
 
 def _strip_chrome(raw: str) -> tuple[list[str], dict]:
@@ -269,7 +270,9 @@ def _strip_chrome(raw: str) -> tuple[list[str], dict]:
             continue
         if ln in template_titles or i in nav:
             continue
+        informed = _informed(header)
         if len(ln) <= 160 and i < first_body and _read_meta_line(header, f):
+            _keep_page_info(header, informed, ln[:header.pop("_info_end", len(ln))])
             continue
         if i == 0 and i < first_body and _page_title(f):
             header["page_title"] = ln
@@ -282,12 +285,14 @@ def _strip_chrome(raw: str) -> tuple[list[str], dict]:
             if m and (i < 40 or i > len(lines) - 15) and _looks_like_meta_row(f, m):
                 key, value = m.group(1), m.group(2).strip()
                 _read_meta_row(header, key, value)
+                _keep_page_info(header, informed, ln)
                 continue
             if _DATE_SOURCE.match(f) and i < 40 and not seen_body:
                 header.setdefault("published", iso_date(f))
                 src = re.search(r"来源[:：]\s*(.+)$", f)
                 if src:
                     header.setdefault("source", src.group(1).strip())
+                _keep_page_info(header, informed, ln)
                 continue
             if any(r.match(f) for r in _CHROME_RE) or _is_widget_line(f):
                 continue
@@ -299,6 +304,21 @@ def _strip_chrome(raw: str) -> tuple[list[str], dict]:
     return out, header
 
 
+_PAGE_INFO = ("published", "source", "author")
+
+
+def _informed(header: dict) -> tuple:
+    return tuple(header.get(k) for k in _PAGE_INFO)
+
+
+def _keep_page_info(header: dict, before: tuple, line: str) -> None:
+    """A removed header line that told when, by whom or from where the page was published is kept, verbatim,
+    as the page's information (metadata `page_info`): out of the body, searchable as its own passage."""
+    line = line.strip(" |｜")
+    if line and _informed(header) != before:
+        header.setdefault("page_info", []).append(line)
+
+
 def _read_meta_line(header: dict, f: str) -> bool:
     """A page-info line of two or more "label：value" pairs ("发布时间：2023-02-09 10:32 来源：党政办公室 浏览次数：
     1826 字号：大 中 小"): read its fields; True when the whole line is such pairs."""
@@ -307,7 +327,8 @@ def _read_meta_line(header: dict, f: str) -> bool:
         return False
     for m, nxt in zip(pairs, pairs[1:] + [None]):
         key = m.group(1)
-        value = f[m.end(): nxt.start() if nxt else len(f)].strip(" |｜")
+        end = nxt.start() if nxt else len(f)
+        value = f[m.end(): end].strip(" |｜")
         if key in ("发布时间", "发布日期", "发文时间", "成文日期", "日期", "时间"):
             if iso_date(value):
                 header.setdefault("published", iso_date(value))
@@ -315,6 +336,9 @@ def _read_meta_line(header: dict, f: str) -> bool:
             header.setdefault("source", value.split()[0])
         elif key in ("作者", "编辑", "责任编辑") and value:
             header.setdefault("author", value.split()[0])
+        else:
+            continue
+        header["_info_end"] = len(f[:end].rstrip(" |｜"))  # where the line's last field of page information ends
     return True
 
 

@@ -451,6 +451,7 @@ def extract_metadata(text: str, header: dict | None = None, name: str = "") -> d
         "published": published,
         "source": header.get("source", ""),
         "author": header.get("author", ""),
+        "page_info": "\n".join(header.get("page_info", [])),  # the removed header lines that said so, verbatim
         "meta_sources": ",".join(f"{k}:{v}" for k, v in sources.items()),
         # every zone the text names, most named first: a question about one of them may be answered here
         "mentions": "|".join(z for z, _ in zone_counts(folded[:200000]).most_common(12)),

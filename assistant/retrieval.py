@@ -18,7 +18,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .errors import QueryError
-from .intent import asks, asks_meeting, kind_of
+from .chunking import PAGE_INFO
+from .intent import asks, asks_meeting, asks_page_info, kind_of
 from .lexicon import words
 from .metadata import ZONE_SUFFIXES, file_stem, zone_mentions
 from .store import Store
@@ -380,9 +381,10 @@ class HybridRetriever(BaseRetriever):
         ranking.expanded = [t for t in ranking.expanded if t in terms]
         kind = kind_of(query)
         about_document = bool(asks(query) & {"who", "when"} or asks_meeting(query))
+        about_page = asks_page_info(query)  # a web page's header line answers it; no other question sees that line
         fit = _FigureFit.of(query) if kind == "fact" and not about_document else None
         # the most a bonus below can add for this query: the fused score is reported over 1 + this (0-1)
-        ranking.ceiling = 1.0 + (0.3 if kind == "summary" or about_document else
+        ranking.ceiling = 1.0 + (0.3 if kind == "summary" or about_document or about_page else
                                  0.1 + 0.03 * 6 if kind == "list" else _FIT_BONUS if fit is not None else 0.0)
         kw = index.search(terms, n, docs=chosen)
         # Every document chosen: no filter on the dense side (a `$in` over hundreds of hashes costs Chroma
@@ -412,8 +414,12 @@ class HybridRetriever(BaseRetriever):
                 dn = kn
             score = self.keyword_weight * kn + (1 - self.keyword_weight) * dn
             meta = index.records[pid]["meta"]
+            if meta.get("passage") == PAGE_INFO and not about_page:
+                continue
             bonus = 0.0
-            if kind == "summary" and meta.get("head") == 1:
+            if about_page and meta.get("passage") == PAGE_INFO:
+                bonus = 0.3  # when and where the page was published: its header line says it
+            elif kind == "summary" and meta.get("head") == 1:
                 bonus = 0.3  # a summary is answered by the outline: the passages that open a part
             elif about_document and int(meta.get("idx", -1)) == 0:
                 bonus = 0.3  # who spoke, when, at which meeting: the title block says it

@@ -37,7 +37,7 @@ from urllib.parse import urlparse
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .chunking import chunk, enumeration_count, heading_level, search_text
+from .chunking import PAGE_INFO, chunk, enumeration_count, heading_level, page_info_passage, search_text
 from .config import Settings, fault_point
 from .embeddings import get_embeddings, model_id
 from .errors import AssistantError, EditError, LoadError, ModelMismatchError, StoreError
@@ -853,6 +853,8 @@ class Store:
         passages = chunk(doc.text)
         if not passages:
             return FileResult(doc.name, "failed", 0, "没有可检索的正文 (no passages)")
+        if doc.meta.get("page_info"):
+            passages.append(page_info_passage(doc.meta["page_info"], len(passages)))
         if old:
             self._keep_text(doc.name)
         # a curator's edits (assistant meta) and disabling outlive a new version of the file

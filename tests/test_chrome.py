@@ -29,6 +29,17 @@ def test_page_info_line_is_read_and_removed():
     assert "浏览次数" not in doc.text and "发布时间" not in doc.text
     assert doc.meta["published"] == "2023-02-09"
     assert doc.meta["source"] == "党政办公室"
+    # the fields that say when, where and by whom, verbatim, kept as the page's information (not the widgets)
+    assert doc.meta["page_info"] == "发布时间：2023-02-09 10:32 来源：党政办公室 作者：王晓丽"
+
+
+def test_page_info_keeps_every_header_line_that_informs_and_no_other():
+    doc = parse_text(page(["2024-05-06 09:12 来源：园区融媒体中心", "首页 > 新闻中心 > 园区动态", "责任编辑：陈某某"], []),
+                     "b.txt")
+    assert doc.meta["page_info"].splitlines()[0] == "2024-05-06 09:12 来源：园区融媒体中心"
+    assert "首页" not in doc.meta["page_info"]
+    plain = parse_text(page([], []), "c.txt")
+    assert "page_info" not in plain.meta
 
 
 def test_breadcrumbs_and_nav_menus():

@@ -186,3 +186,18 @@ def test_an_ordinal_with_a_noun_counts_in_the_named_count_the_previous_answer_an
     # without a noun the ordinal still counts the items the previous answer listed
     plain = resolve_followup("第三点具体是怎么说的？", hist, bot.store.enabled_documents())
     assert plain.counted == "" and "实际利用外资" in plain.item
+
+
+def test_a_pages_header_line_is_found_by_questions_about_the_page_and_by_no_other(bot):
+    """"发布时间：2024-01-18" is no line of the text (page chrome), but the page's own passage: a question about when
+    or where the page was published finds it; a question about the economy never sees it."""
+    text = bot.store.document_text("石门经开区2023年经济运行综述.txt")
+    assert "发布时间" not in text
+    about_page = bot.search("石门经开区那篇经济运行综述是哪天在网上发布的？", k=5)
+    header = [h for h in about_page if h.meta.get("passage") == "page_info"]
+    assert header and header[0].text == "发布时间：2024-01-18" and header[0].section == "网页信息栏"
+    for question in ("石门经开区2023年规上工业总产值是多少？", "石门经开区2024年发布了哪些产业链？"):
+        assert not [h for h in bot.search(question, k=10) if h.meta.get("passage") == "page_info"]
+    ans = bot.ask("石门经开区那篇经济运行综述是哪天在网上发布的？")
+    assert ans.kind == "answer" and any("2024" in f.value for f in ans.facts)
+    assert all(q.text and text[q.start:q.end] == q.text for q in ans.quotes)  # never a quote of the header line
