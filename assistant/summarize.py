@@ -23,7 +23,7 @@ from functools import lru_cache
 from .answer import Answer, Cell, Note, Section, Table
 from .chunking import heading_level, heading_text, sections, split_sentences
 from .lexicon import words
-from .text import STOPWORDS, SYNONYMS, cn_to_int, jieba_module, normalize, tokenize
+from .text import STOPWORDS, SYNONYMS, cn_to_int, jieba_module, normalize, token_set, tokenize
 
 BUDGETS = {"short": 300, "medium": 800, "long": 2000}
 MAX_POINTS = 8  # sub-headings listed under one part
@@ -662,7 +662,7 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
                  if len(text[s:e].strip()) >= 12 and heading_level(text[s:e].strip()) is None]
     if not spans:
         return []
-    toks = [set(tokenize(text[s:e])) for s, e in spans]
+    toks = [token_set(text[s:e]) for s, e in spans]
     freq = Counter(t for ts in toks for t in ts if len(t) > 1)
     scored = []
     for i, ((s, e), ts) in enumerate(zip(spans, toks)):
@@ -681,7 +681,7 @@ def central_sentences(text: str, start: int, end: int, k: int, exclude: set[tupl
     chosen: list[tuple[int, int]] = []
     seen: list[set] = []
     for _, s, e in scored:
-        ts = set(tokenize(text[s:e]))
+        ts = token_set(text[s:e])
         if (s, e) in exclude or any(len(ts & o) > 0.6 * max(1, len(ts)) for o in seen):
             continue  # do not repeat a point
         chosen.append((s, e))

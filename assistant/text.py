@@ -117,6 +117,17 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=8192)
+def token_set(text: str) -> frozenset[str]:
+    """set(tokenize(text)), cached per process (LRU, 8,192 texts; tokens interned). A summary or a comparison
+    scores every sentence of its documents on every request; jieba is pure Python, so cutting them again was
+    most of such a request's time, holding the GIL against every other request of the process. The cut of a
+    text never changes (jieba's dictionary is loaded once), so the cache needs no invalidation."""
+    import sys
+
+    return frozenset(sys.intern(t) for t in tokenize(text))
+
+
 @lru_cache(maxsize=2048)
 def query_terms(question: str) -> tuple[str, ...]:
     """Tokens of a question plus the document-side terms its paraphrases stand for."""

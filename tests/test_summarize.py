@@ -392,3 +392,18 @@ def test_figures_in_traditional_script():
     rows = {(f.indicator, f.value, f.unit) for f in figs}
     assert ("营业收入", "352.8", "亿元") in rows
     assert all(text[f.start:f.end] == f.text for f in figs)  # quotes stay in the document's own script
+
+
+def test_sentence_tokens_are_cut_once_per_process():
+    """central_sentences scores every sentence of a document on every summary: the cut is cached (text.token_set)."""
+    from assistant.summarize import central_sentences
+    from assistant.text import token_set, tokenize
+
+    text = ("全年营业收入增长百分之十，税收收入稳步提高。新开工项目十二个，总投资超过八十亿元。"
+            "营业收入和税收收入都创历史新高，主导产业集群加快形成。")
+    sentence = "全年营业收入增长百分之十，税收收入稳步提高。"
+    assert token_set(sentence) == set(tokenize(sentence))
+    first = central_sentences(text, 0, len(text), 2, set())
+    hits = token_set.cache_info().hits
+    assert central_sentences(text, 0, len(text), 2, set()) == first
+    assert token_set.cache_info().hits > hits
