@@ -11,14 +11,17 @@ import re
 from dataclasses import asdict, dataclass
 
 from .chunking import split_sentences
+from .lexicon import words
 
 # An indicator name ends with one of these: what is measured, not how it moved.
 _NAME_END = ("收入", "产值", "总值", "投资", "投资额", "总额", "增加值", "经费", "面积", "企业", "税收", "到位额", "出口额",
              "进出口额", "零售总额", "强度", "主体", "项目", "人才", "资金", "贡献率", "份额", "比重", "利润", "产量", "规模")
 _CJK = "\u4e00-\u9fff"
 _UNIT = r"万亿元|万亿|亿元|万元|亿美元|万美元|万元/亩|平方公里|个百分点|亿|万|元|%|家|个|户|项|人|亩|名"
+# "营业收入力争突破350亿元": a target's marker may stand between the indicator and its verb
+_MODAL = "|".join(sorted(words("answers", "target_markers"), key=len, reverse=True))
 _VALUE = re.compile(
-    rf"(?P<name>[{_CJK}“”]{{2,16}}?)(?:达到|完成|实现|为|达|突破|超过|共计|累计|分别为|完成了|实现了)?"
+    rf"(?P<name>[{_CJK}“”]{{2,16}}?)(?:{_MODAL})?(?:达到|完成|实现|为|达|突破|超过|共计|累计|分别为|完成了|实现了)?"
     rf"(?P<value>\d+(?:\.\d+)?|X+)\s*(?P<unit>{_UNIT})"
     rf"(?:[,，]?\s*(?:同比|比上年|较上年)?(?P<dir>增长|下降|提高|减少)(?P<growth>\d+(?:\.\d+)?)\s*%)?"
 )

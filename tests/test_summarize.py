@@ -168,6 +168,13 @@ def test_figures_on_generic_text():
     assert ("营业收入", "", "", "12%", "", "目标") in rows
 
 
+def test_a_target_marker_between_the_indicator_and_its_figure():
+    text = "明年的主要目标是：技工贸总收入力争突破420亿元，增长11%；固定资产投资确保达到60亿元。"
+    rows = {(f.indicator, f.value, f.unit, f.kind) for f in extract_figures(text)}
+    assert ("技工贸总收入", "420", "亿元", "目标") in rows
+    assert ("固定资产投资", "60", "亿元", "目标") in rows
+
+
 # ------------------------------------------------------------------------------------------ scopes and structure
 # Three documents written for these tests (no sentence of the corpus): a work report in two parts with 一、二、
 # headings, a speech with "第一，…" headings and "一要…" items, and a bulletin of "一是…五是…" paragraphs.
