@@ -215,6 +215,16 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
     return ctx
 
 
+_ASKING_PHRASE = {normalize(w): m for m in ("rate", "share", "count", "money") for w in words("answers", f"measure_{m}")
+                  if re.search("多|几", w) or w.startswith("占")}  # the words that ask: 多少, 几, 占…
+
+
+def asks_measure(term: str) -> str | None:
+    """The quantity a question's word asks for when the word only asks ("占多大": a share, "几家": a count), not
+    what it is about ("收入"): a sentence that states a figure of that quantity says it."""
+    return _ASKING_PHRASE.get(normalize(term))
+
+
 def has_measure(span: str, measure: str | None) -> bool:
     if measure is None:
         return True

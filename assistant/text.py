@@ -129,13 +129,24 @@ def token_set(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=2048)
+@lru_cache(maxsize=1)
+def _measure_phrases() -> tuple[str, ...]:
+    """The phrases that ask a quantity ("占多大": a share), longest first (lexicon [answers] measure_*)."""
+    from .lexicon import section
+
+    phrases = {normalize(w) for key, ws in section("answers").items() if key.startswith("measure_") for w in ws}
+    return tuple(sorted(phrases, key=len, reverse=True))
+
+
 def query_terms(question: str) -> tuple[str, ...]:
-    """Tokens of a question plus the document-side terms its paraphrases stand for."""
+    """Tokens of a question plus the document-side terms its paraphrases stand for. A paraphrase that stands
+    inside a longer phrase asking a quantity is read as that phrase: "占多大" asks a share, not the "多大" of an
+    area."""
     tokens = tokenize(question)
     extra: list[str] = []
     norm_q = normalize(question)
     for key, values in SYNONYMS.items():
-        if normalize(key) in norm_q:
+        if synonym_in(norm_q, key):
             for v in values:
                 extra.extend(tokenize(v))
     seen, out = set(), []
@@ -144,6 +155,18 @@ def query_terms(question: str) -> tuple[str, ...]:
             seen.add(t)
             out.append(t)
     return tuple(out)
+
+
+def synonym_in(norm_q: str, key: str) -> bool:
+    """The lexicon paraphrase `key` is said by the (normalised) question, and not only inside a longer phrase that
+    asks a quantity ("多大" of "占多大")."""
+    k = normalize(key)
+    if k not in norm_q:
+        return False
+    for phrase in _measure_phrases():
+        if k in phrase and phrase != k:
+            norm_q = norm_q.replace(phrase, "　")
+    return k in norm_q
 
 
 def squash(text: str) -> str:

@@ -42,7 +42,8 @@ SPEECH = ("在澄湖高新区2023年经济工作会议上的讲话\n同志们：
           "实际利用外资1.2亿美元。围绕这些目标，着力抓好三项工作。\n"
           "一要抓招商引资。组建光电、医药两个招商小分队，全年签约亿元以上项目20个。\n"
           "二要抓园区配套。建成人才公寓600套，开通园区公交线路2条。\n"
-          "三要抓企业培育。实施科技型中小企业“苗圃”计划，全年新增科技型中小企业60家，规上企业研发机构覆盖率达到45%。\n")
+          "三要抓企业培育。实施科技型中小企业“苗圃”计划，全年新增科技型中小企业60家，规上企业研发机构覆盖率达到45%。\n"
+          "光电产业是我区的立区之本，去年产值占全区规上工业的五分之二左右，但龙头企业偏少。\n")
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +202,14 @@ def test_a_pages_header_line_is_found_by_questions_about_the_page_and_by_no_othe
     ans = bot.ask("石门经开区那篇经济运行综述是哪天在网上发布的？")
     assert ans.kind == "answer" and any("2024" in f.value for f in ans.facts)
     assert all(q.text and text[q.start:q.end] == q.text for q in ans.quotes)  # never a quote of the header line
+
+
+def test_a_word_that_only_asks_a_share_is_said_by_a_share_and_is_no_area(bot):
+    """"占多大分量" asks a share: "多大" inside it is not the 多大 of an area (no 平方公里 searched), and a sentence that
+    states a share ("占…的五分之二左右") says what "占多大" asks."""
+    from assistant.text import query_terms
+
+    assert "平方公里" not in query_terms("光电产业在全区工业里占多大分量？")
+    assert "平方公里" in query_terms("澄湖高新区规划面积有多大？")
+    ans = bot.ask("澄湖高新区的光电产业在全区工业里占多大分量？")
+    assert ans.kind == "answer" and "五分之二" in lead_text(ans)
