@@ -139,11 +139,9 @@ def get_assistant(key: str, _settings: Settings) -> Assistant:
     """One Assistant per process and store (key: the settings), shared by every browser session."""
     bot = Assistant(_settings.with_(auto_ingest=False))  # the first ingest runs in corpus_job, with progress
 
-    def warm() -> None:  # load the query model and jieba now, not on the first question
+    def warm() -> None:  # load the query model, jieba and its POS tables now, not on the first questions
         try:
-            bot.store.embeddings.embed_query("园区")
-            if bot.documents():
-                bot.search("园区 营业收入", k=1)
+            bot.warm_up()
             bot.start_filling()  # vectors a killed process left unfinished (keyword-first ingest)
         except Exception:
             pass

@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/load_worker.py --home DIR --chroma-url URL --collection NAME [--max-seconds S]
 
 Builds one `assistant.bot.Assistant` on the given home (whose keyword-index directory the other workers share,
-memory-mapped) against the given Chroma server, asks one warm-up question (model, jieba, keyword index), then
-serves on a free port of 127.0.0.1 and prints one JSON line {"port": …, "pid": …, "ready_s": …} on stdout.
+memory-mapped) against the given Chroma server, warms it up as the app does at start (Assistant.warm_up) and
+asks one question, then serves on a free port of 127.0.0.1 and prints one JSON line {"port": …, "pid": …,
+"ready_s": …} on stdout.
 
     POST /ask    {"question": "...", "history": [{"role": ..., "content": ...}, ...]}
                  -> 200 {"answer": Answer.to_dict(), "ms": time inside ask}   (500 {"error": ...} on an exception)
@@ -52,6 +53,7 @@ def main(argv=None) -> int:
     from assistant.bot import Assistant
 
     bot = Assistant(bench_settings(args.home, chroma_url=args.chroma_url, collection=args.collection))
+    bot.warm_up()  # what the app does at start: model, jieba + POS tables, registry, keyword index
     bot.ask(args.warmup)
     counts = {"requests": 0, "errors": 0}
     lock = threading.Lock()

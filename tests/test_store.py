@@ -465,3 +465,18 @@ def test_large_reads_are_paged(store, src, monkeypatch):
     assert sorted(paged["ids"]) == sorted(whole["ids"]) and len(paged["ids"]) == len(set(paged["ids"]))
     assert set(store.documents(max_age=0)) == {D003, D004}
     assert store.doctor(repair=False) == []
+
+
+def test_warm_up_loads_what_the_first_questions_need(warm, tmp_path, shared_cache):
+    """Assistant.warm_up (the app's start, a worker's): the POS tables of jieba (a list or topic question's first
+    need, 0.5 s) are loaded in a fresh process, and over a store its keyword index is open."""
+    code = ("import sys; from pathlib import Path; from assistant.bot import Assistant; "
+            "from assistant.config import Settings; "
+            f"b = Assistant(Settings(home=Path({str(tmp_path / 'h')!r}), cache_dir=Path({str(shared_cache)!r}), "
+            "auto_ingest=False)); assert 'jieba.posseg' not in sys.modules; b.warm_up(); "
+            "print('jieba.posseg' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True"
+    warm.warm_up()
+    assert warm.store._keyword is not None
