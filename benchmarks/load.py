@@ -385,8 +385,9 @@ def _print(args, bench: dict, load: dict, server_rss_after_ingest: float) -> Non
     ]
     if args.processes:
         rows.append(["asks per app process", " / ".join(str(n) for n in load["per_target"])])
-        rows.append(["RSS per app process at the end (peak)",
-                     " / ".join(f"{w.get('rss_mb')} ({w.get('hwm_mb')})" for w in load["workers"]) + " MB"])
+        rows.append(["RSS per app process at the end (peak; private, PSS)",
+                     " / ".join(f"{w.get('rss_mb')} ({w.get('hwm_mb')}; {w.get('anon_mb')}, {w.get('pss_mb')})"
+                                for w in load["workers"]) + " MB"])
     rows.append(["RSS load driver / chroma server at the end (server peak)",
                  f"{load['client_rss_mb']} / {load['server_rss_mb']} ({load['server_hwm_mb']}) MB"])
     print(md_table(["load test", "value"], rows))

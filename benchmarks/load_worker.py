@@ -9,7 +9,7 @@ asks one question, then serves on a free port of 127.0.0.1 and prints one JSON l
 
     POST /ask    {"question": "...", "history": [{"role": ..., "content": ...}, ...]}
                  -> 200 {"answer": Answer.to_dict(), "ms": time inside ask}   (500 {"error": ...} on an exception)
-    GET  /stats  -> {"pid", "requests", "errors", "rss_mb", "hwm_mb"}
+    GET  /stats  -> {"pid", "requests", "errors", "rss_mb", "hwm_mb", "anon_mb", "pss_mb"}
 
 Bounded: the process exits by itself after --max-seconds, or within a second of its parent's death; the
 driver terminates it (then kills it) at the end whatever happens.
@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from peers import _status_mb, bench_settings  # noqa: E402
+from scale import memory  # noqa: E402
 
 
 def _watchdog(max_seconds: float, parent: int) -> None:
@@ -77,8 +78,10 @@ def main(argv=None) -> int:
                 return self._send(404, {"error": "not found"})
             with lock:
                 stats = dict(counts)
+            mem = memory()  # RSS, its anonymous (private) and file-backed parts, PSS (shared pages split)
             self._send(200, {"pid": os.getpid(), **stats, "rss_mb": round(_status_mb("VmRSS")),
-                             "hwm_mb": round(_status_mb("VmHWM"))})
+                             "hwm_mb": round(_status_mb("VmHWM")), "anon_mb": mem.get("RssAnon"),
+                             "pss_mb": mem.get("Pss")})
 
         def do_POST(self) -> None:
             if self.path != "/ask":
