@@ -1079,7 +1079,8 @@ with st.sidebar:
                                          "启用": st.column_config.CheckboxColumn(width="small")})
     read_picked(table_key, shown_rows("docs_table", sorted(docs)), picked.selection.rows)
 
-    with st.expander("上传文档", icon=":material/upload_file:", expanded=not docs):
+    # open on an empty library, and after an import so that its report stays in view (a rerun would fold it)
+    with st.expander("上传文档", icon=":material/upload_file:", expanded=not docs or bool(state.get("last_report"))):
         files = st.file_uploader("支持 .txt .md .html .docx .pdf，可一次选多个文件", type=UPLOAD_TYPES,
                                  accept_multiple_files=True, key=f"uploader_{state.upload_round}",
                                  max_upload_size=bot.settings.max_file_mb)
