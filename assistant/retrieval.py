@@ -391,9 +391,11 @@ class HybridRetriever(BaseRetriever):
         # 30 ms; unfiltered, 1 ms). Passages outside the index (orphans, a version being written) are dropped
         # below; when they crowd out candidates, the filtered query runs after all.
         everything = len(chosen) == len(self.store.documents())
-        dense = self.store.dense_search(query, n, None if everything else hashes)
+        # versions whose vectors are all in place: their vectors may be kept in memory (Store.dense_search)
+        settled = {m["doc_hash"] for m in chosen.values() if m.get("doc_hash") and m.get("vectors") != "pending"}
+        dense = self.store.dense_search(query, n, None if everything else hashes, settled)
         if everything and sum(pid in index.records for pid, _ in dense) < min(n, len(index.ids)):
-            dense = self.store.dense_search(query, n, hashes)
+            dense = self.store.dense_search(query, n, hashes, settled)
         kw_scores = dict(kw)
         dense_scores = {pid: s for pid, s in dense if pid in index.records}
         pool = set(kw_scores) | set(dense_scores)

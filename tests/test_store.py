@@ -480,3 +480,22 @@ def test_warm_up_loads_what_the_first_questions_need(warm, tmp_path, shared_cach
     assert out.stdout.strip().splitlines()[-1] == "True"
     warm.warm_up()
     assert warm.store._keyword is not None
+
+
+def test_dense_search_over_a_few_documents_is_chromas_answer_from_kept_vectors(corpus_home):
+    """A search within a few documents is an exact cosine over their vectors, read once per document version and
+    kept only when the version's vectors are all in place: the same passages, in the same order, as Chroma's own
+    filtered query."""
+    store = corpus_home.store
+    docs = corpus_home.documents()
+    hashes = [m["doc_hash"] for m in docs.values()][:2]
+    for query in ("营业收入是多少", "主导产业有哪些", "营商环境"):
+        vec = store.query_vector(query)
+        res = store._passages.query(query_embeddings=[vec], n_results=10, where={"doc_hash": {"$in": hashes}},
+                                    include=["distances"])
+        want = [(pid, 1.0 - d) for pid, d in zip(res["ids"][0], res["distances"][0])]
+        got = store.dense_search(query, 10, hashes, settled=set(hashes[:1]))
+        assert [p for p, _ in got] == [p for p, _ in want], query
+        assert all(abs(a - b) < 1e-4 for (_, a), (_, b) in zip(got, want))
+    assert store._doc_vectors.get(hashes[0]) is not None  # settled: kept
+    assert store._doc_vectors.get(hashes[1]) is None  # not known to be complete: read again next time
