@@ -486,7 +486,10 @@ def test_dense_search_over_a_few_documents_is_chromas_answer_from_kept_vectors(c
     """A search within a few documents is an exact cosine over their vectors, read once per document version and
     kept only when the version's vectors are all in place: the same passages, in the same order, as Chroma's own
     filtered query."""
+    from assistant.store import _DocVectors
+
     store = corpus_home.store
+    store._doc_vectors = _DocVectors()  # nothing kept yet (the session's store is shared by other tests)
     docs = corpus_home.documents()
     hashes = [m["doc_hash"] for m in docs.values()][:2]
     for query in ("营业收入是多少", "主导产业有哪些", "营商环境"):

@@ -11,6 +11,7 @@ import re
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from apphelpers import ARTIFACTS
 from browserkit import CHAT_INPUT, CHROMIUM, MESSAGE, VIEWPORT, ask, chromium, open_app, streamlit_server, wait_idle
@@ -167,7 +168,8 @@ def test_hit_test_tab_shows_ranked_passages_with_three_scores(page):
     page.locator(CHAT_INPUT).wait_for(state="detached")  # the tab switched
     wait_idle(page)
     assert page.get_by_role("tab", name="命中测试").get_attribute("aria-selected") == "true"
-    assert page.get_by_label("检索内容").input_value() == "长治高新区2017年税收收入是多少"
+    # the tab's input is filled by the rerun the button started: wait for it (bounded) rather than read it once
+    expect(page.get_by_label("检索内容")).to_have_value("长治高新区2017年税收收入是多少", timeout=15_000)
     page.locator(f"{MAIN} [class*='st-key-hit_card_0']").locator("visible=true").wait_for()
     # a query of one's own
     page.get_by_label("检索内容").fill("长治高新区2017年营业收入")
