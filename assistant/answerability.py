@@ -216,7 +216,7 @@ def context_of(text: str, start: int, end: int, section: str, meta: dict, focus:
 
 
 _ASKING_PHRASE = {normalize(w): m for m in ("rate", "share", "count", "money") for w in words("answers", f"measure_{m}")
-                  if re.search("多|几", w) or w.startswith("占")}  # the words that ask: 多少, 几, 占…
+                  if any(mark in w for mark in words("answers", "asking_marks"))}
 
 
 def asks_measure(term: str) -> str | None:
