@@ -149,7 +149,12 @@ def test_sigkill_during_ingest_20_times(tmp_path, versions, shared_cache, assist
     rc, out = _ingest_child([str(p) for p in sorted(v1.iterdir())], {**env, "CRASH_DOCS_PER_COMMIT": "1"}, None)
     assert rc == 0 and "DONE" in out, out
     window = float(out.split("DONE", 1)[1].split()[0])
-    state = {n: 1 for n in NAMES}
+    # an ingest that replaces every document (what the kills interrupt) does more than the first one: its
+    # length is the window, so that the random kills can land on its commits
+    rc, out = _ingest_child([str(v2 / n) for n in NAMES], {**env, "CRASH_DOCS_PER_COMMIT": "1"}, None)
+    assert rc == 0 and "DONE" in out, out
+    window = max(window, float(out.split("DONE", 1)[1].split()[0]))
+    state = {n: 2 for n in NAMES}
 
     plan = [("step", s) for s in STEPS] + [("random", None)] * (KILLS - len(STEPS))
     rng.shuffle(plan)
