@@ -525,7 +525,7 @@ class Composer:
         for h in hits:
             text = self.text(h.doc)
             named = [e for e in enumerations(text) if e.name and len(e.items) >= n
-                     and (normalize(e.name) == counted or normalize(e.name).endswith(counted))]
+                     and normalize(e.name).endswith(counted)]
             if not named:
                 continue
             en = min(named, key=lambda e: abs(e.start - h.start))
